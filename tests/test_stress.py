@@ -1,0 +1,96 @@
+"""Stress: many threads on one tracker, and parallel conversions each with its own tracker."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from harptab_nb.tracker import STEPS, ProgressTracker
+
+N_THREADS = 8
+N_UPDATES = 10_000
+
+# the 8 substeps the hammering threads write to (one each)
+SUBS = [(sid, sub) for sid, _n, subs in STEPS for sub in subs][:N_THREADS]
+
+
+def _hammer(tracker: ProgressTracker, i: int, barrier: threading.Barrier) -> None:
+    step_id, sub_id = SUBS[i]
+    barrier.wait()
+    for j in range(N_UPDATES):
+        tracker.update_substep_progress(step_id, sub_id, j % 101, f"t{i}:{j}")
+
+
+def _check_consistent(doc: dict) -> None:
+    """Every substep's message and progress come from the same single update."""
+    json.dumps(doc)
+    for step in doc["steps"]:
+        for sub in step["substeps"]:
+            if not sub["message"]:
+                assert sub["progress"] == 0
+                continue
+            owner, j = sub["message"][1:].split(":")
+            assert SUBS[int(owner)][1] == sub["id"], "cross-talk between threads"
+            assert sub["progress"] == int(j) % 101, "torn update"
+        subs = step["substeps"]
+        if subs:
+            assert step["progress"] == sum(s["progress"] for s in subs) // len(subs)
+    assert doc["overall_progress"] == sum(s["progress"] for s in doc["steps"]) // 7
+
+
+@pytest.mark.parametrize("with_subscriber", [False, True])
+def test_eight_threads_hammer_one_tracker(with_subscriber: bool):
+    tracker = ProgressTracker("hammer")
+    events: list[dict] = []
+    if with_subscriber:
+        tracker.subscribe(events.append)
+    barrier = threading.Barrier(N_THREADS + 1)
+    stop = threading.Event()
+    snapshots: list[dict] = []
+    reader_errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                doc = tracker.to_json()
+                _check_consistent(doc)
+                snapshots.append(doc)
+        except BaseException as exc:  # reported below
+            reader_errors.append(exc)
+
+    threads = [threading.Thread(target=_hammer, args=(tracker, i, barrier))
+               for i in range(N_THREADS)]
+    rd = threading.Thread(target=reader)
+    for th in threads:
+        th.start()
+    rd.start()
+    barrier.wait()
+    for th in threads:
+        th.join()
+    stop.set()
+    rd.join()
+    assert not reader_errors, reader_errors[0]
+    assert len(snapshots) > 0
+
+    # no lost update: every call changed the message, so every call counts once
+    assert tracker.version == N_THREADS * N_UPDATES
+    final = tracker.to_json()
+    _check_consistent(final)
+    for i, (step_id, sub_id) in enumerate(SUBS):
+        step = next(s for s in final["steps"] if s["id"] == step_id)
+        sub = next(s for s in step["substeps"] if s["id"] == sub_id)
+        assert sub["message"] == f"t{i}:{N_UPDATES - 1}"
+        assert sub["progress"] == (N_UPDATES - 1) % 101
+
+    if with_subscriber:
+        # every update delivered exactly once, in order, to the right substep
+        assert [e["seq"] for e in events] == list(range(1, N_THREADS * N_UPDATES + 1))
+        per_thread: dict[int, list[int]] = {i: [] for i in range(N_THREADS)}
+        for e in events:
+            owner, j = e["changes"]["message"][1:].split(":")
+            assert SUBS[int(owner)] == (e["step"], e["substep"])
+            per_thread[int(owner)].append(int(j))
+        for i in range(N_THREADS):
+            assert per_thread[i] == list(range(N_UPDATES))
