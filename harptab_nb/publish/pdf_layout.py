@@ -1,0 +1,321 @@
+"""The tab as a printable PDF (reportlab): header, engraved staff or text tab, legend.
+
+What a player wants on paper: the title and composer, one line naming the harp to take
+(type, tuning, key, position, transposition applied), the melody engraved on a staff
+with the tab under every sounded note and the lyrics under the tab, and a short legend.
+Long tunes flow onto more pages, numbered "page n of N". ``layout="text"`` prints the
+tab lines with bar lines and lyrics, no staff.
+
+Fonts: DejaVu (from matplotlib's data folder, so no font file is committed here) is
+embedded, so any title ("Frère Jacques", "Ständchen", Cyrillic, Greek) prints. The
+PDF bytes are identical from run to run: reportlab's invariant mode fixes the dates
+and the document id.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import OptionError
+from .text_export import LEGEND, TECHNIQUE_COLORS, _has_lyrics, harp_line, tab_systems
+
+LAYOUTS = ("staff", "text")
+PAGE_SIZES = ("A4", "Letter")
+MARGIN = 42.0  # points (~15 mm)
+
+#: Registered reportlab font names (DejaVu TTFs, embedded as subsets).
+SANS, SANS_BOLD, SANS_ITALIC = "HarptabSans", "HarptabSans-Bold", "HarptabSans-Oblique"
+SERIF, SERIF_BOLD, SERIF_ITALIC = "HarptabSerif", "HarptabSerif-Bold", "HarptabSerif-Italic"
+MONO, MONO_BOLD = "HarptabMono", "HarptabMono-Bold"
+
+
+def page_size(name: str) -> tuple[float, float]:
+    """Width and height in points of ``"A4"`` or ``"Letter"`` (case-insensitive)."""
+    from reportlab.lib.pagesizes import A4, LETTER
+
+    sizes = {"a4": A4, "letter": LETTER}
+    try:
+        return sizes[str(name).lower()]
+    except KeyError:
+        raise OptionError(
+            f"unknown page size {name!r}; choose one of {', '.join(PAGE_SIZES)}") from None
+
+
+def check_layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise OptionError(f"unknown PDF layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    return layout
+
+
+def font_dir() -> str:
+    """matplotlib's bundled TTF folder (DejaVu Sans/Serif/Mono, Bitstream Vera licence)."""
+    import matplotlib
+
+    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+
+
+@functools.lru_cache(maxsize=1)
+def register_fonts() -> tuple[str, ...]:
+    """Register the DejaVu faces with reportlab (and svglib's font map) once."""
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    folder = font_dir()
+    faces = {
+        SANS: "DejaVuSans.ttf", SANS_BOLD: "DejaVuSans-Bold.ttf",
+        SANS_ITALIC: "DejaVuSans-Oblique.ttf",
+        SERIF: "DejaVuSerif.ttf", SERIF_BOLD: "DejaVuSerif-Bold.ttf",
+        SERIF_ITALIC: "DejaVuSerif-Italic.ttf",
+        MONO: "DejaVuSansMono.ttf", MONO_BOLD: "DejaVuSansMono-Bold.ttf",
+    }
+    for name, file in faces.items():
+        pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
+    for family, normal, bold, italic in ((SANS, SANS, SANS_BOLD, SANS_ITALIC),
+                                         (SERIF, SERIF, SERIF_BOLD, SERIF_ITALIC)):
+        addMapping(family, 0, 0, normal)
+        addMapping(family, 1, 0, bold)
+        addMapping(family, 0, 1, italic)
+        addMapping(family, 1, 1, bold)
+    addMapping(MONO, 0, 0, MONO)
+    addMapping(MONO, 1, 0, MONO_BOLD)
+    addMapping(MONO, 0, 1, MONO)
+    addMapping(MONO, 1, 1, MONO_BOLD)
+    try:  # svglib maps SVG font-family names through its own table
+        from svglib.fonts import get_global_font_map
+
+        fmap = get_global_font_map()
+        for svg_name, (normal, bold, italic) in {
+            SERIF: (SERIF, SERIF_BOLD, SERIF_ITALIC),
+            SANS: (SANS, SANS_BOLD, SANS_ITALIC),
+        }.items():
+            for weight, style, rl in (("normal", "normal", normal), ("bold", "normal", bold),
+                                      ("normal", "italic", italic), ("bold", "italic", bold)):
+                fmap._map[fmap.build_internal_name(svg_name, weight, style)] = {
+                    "svg_family": svg_name, "svg_weight": weight, "svg_style": style,
+                    "rlgFont": rl, "exact": True}
+            fmap._family_index.setdefault(svg_name.lower(), svg_name)
+    except ImportError:  # pragma: no cover - svglib is a dependency
+        pass
+    return tuple(faces)
+
+
+# --------------------------------------------------------------------------- styles
+@dataclass(frozen=True)
+class Styles:
+    title: object
+    composer: object
+    harp: object
+    counts: object
+    small: object
+    toc_title: object
+    tune_heading: object
+
+
+@functools.lru_cache(maxsize=1)
+def styles() -> Styles:
+    """Paragraph styles, all in the embedded DejaVu faces."""
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.styles import ParagraphStyle
+
+    register_fonts()
+    return Styles(
+        title=ParagraphStyle("title", fontName=SERIF_BOLD, fontSize=20, leading=24,
+                             alignment=TA_CENTER, spaceAfter=2),
+        composer=ParagraphStyle("composer", fontName=SERIF_ITALIC, fontSize=11, leading=14,
+                                alignment=TA_CENTER, spaceAfter=4),
+        harp=ParagraphStyle("harp", fontName=SANS_BOLD, fontSize=9.5, leading=12,
+                            alignment=TA_CENTER, spaceAfter=1),
+        counts=ParagraphStyle("counts", fontName=SANS, fontSize=8, leading=10,
+                              alignment=TA_CENTER, textColor="#555555", spaceAfter=6),
+        small=ParagraphStyle("small", fontName=SANS, fontSize=7.5, leading=9.5),
+        toc_title=ParagraphStyle("toc_title", fontName=SERIF_BOLD, fontSize=20, leading=24,
+                                 alignment=TA_CENTER, spaceAfter=12),
+        tune_heading=ParagraphStyle("tune_heading", fontName=SERIF_BOLD, fontSize=20,
+                                    leading=24, alignment=TA_CENTER, spaceAfter=2),
+    )
+
+
+# --------------------------------------------------------------------------- pieces
+def header_flowables(tablature, *, title: str | None = None, composer: str | None = None,
+                     heading_style=None) -> list:
+    """Title, composer, the harp line and the counts line."""
+    from reportlab.platypus import Paragraph
+
+    st = styles()
+    esc = html.escape
+    out = [Paragraph(esc(title or tablature.title or "Untitled"), heading_style or st.title)]
+    if composer or tablature.composer:
+        out.append(Paragraph(esc(composer or tablature.composer), st.composer))
+    out.append(Paragraph(esc(harp_line(tablature)), st.harp))
+    n = len(tablature.tokens)
+    counts = (f"{n} notes · {tablature.bends} bends · {tablature.overbends} overbends · "
+              f"{tablature.unplayable} unplayable")
+    out.append(Paragraph(esc(counts), st.counts))
+    return out
+
+
+def legend_flowable(layout: str = "staff"):
+    """The notation legend, with the colours used for bends, overbends and X."""
+    from reportlab.platypus import Paragraph
+
+    st = styles()
+    bits = [f"<font name='{MONO_BOLD}'>{html.escape(k)}</font> {html.escape(v)}"
+            for k, v in LEGEND]
+    colours = (f"Colours: <font color='{TECHNIQUE_COLORS['bend']}'>bend</font>, "
+               f"<font color='{TECHNIQUE_COLORS['overbend']}'>overbend</font>, "
+               f"<font color='{TECHNIQUE_COLORS['unplayable']}'>not playable (X)</font>.")
+    where = ("Tab under each note, lyrics under the tab; a tied note is not tabbed again."
+             if layout == "staff" else "Tab line over the lyrics; | is a bar line.")
+    text = "<b>Legend</b> — " + " · ".join(bits) + ". " + colours + " " + where
+    return Paragraph(text, st.small)
+
+
+def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -> list:
+    """Text layout: one two-line block (tab over lyrics) per system, bars kept whole."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import KeepTogether, Spacer, XPreformatted
+
+    register_fonts()
+    char_w = stringWidth("0", MONO, font_size)
+    width = max(20, int(frame_width / char_w) - 1)
+    tab_style = ParagraphStyle("tab", fontName=MONO_BOLD, fontSize=font_size,
+                               leading=font_size * 1.25)
+    lyr_style = ParagraphStyle("lyr", fontName=MONO, fontSize=font_size * 0.9,
+                               leading=font_size * 1.2, textColor="#333333")
+    lyrics = _has_lyrics(tablature)
+    out = []
+    for system in tab_systems(tablature, width):
+        tab, lyr = ["|"], ["|"]
+        for measure in system:
+            for c in measure:
+                w = max(len(c.token), len(c.lyric)) + 1
+                tok = html.escape(c.token)
+                if c.technique != "natural":
+                    tok = f"<font color='{TECHNIQUE_COLORS[c.technique]}'>{tok}</font>"
+                tab.append(" " + tok + " " * (w - 1 - len(c.token)))
+                lyr.append(" " + html.escape(c.lyric) + " " * (w - 1 - len(c.lyric)))
+            tab.append(" |")
+            lyr.append(" |")
+        block = [XPreformatted("".join(tab), tab_style)]
+        if lyrics:
+            block.append(XPreformatted("".join(lyr), lyr_style))
+        block.append(Spacer(1, font_size * 0.8))
+        out.append(KeepTogether(block))
+    return out
+
+
+def staff_flowables(tablature, *, melody=None, frame_width: float, frame_height: float,
+                    first_page_room: float | None = None) -> list:
+    """Staff layout: the engraved pages from :mod:`.engrave` as vector drawings."""
+    from .engrave import engrave_drawings
+
+    return engrave_drawings(tablature, melody=melody, width=frame_width,
+                            height=frame_height, first_height=first_page_room)
+
+
+def tune_flowables(tablature, *, melody=None, layout: str = "staff",
+                   frame_width: float, frame_height: float,
+                   heading_style=None, bookmark: str | None = None) -> list:
+    """Everything one tune puts on the page, in order (header, music, legend)."""
+    from reportlab.platypus import Spacer
+
+    check_layout(layout)
+    head = header_flowables(tablature, heading_style=heading_style)
+    if bookmark is not None:
+        head[0]._bookmark = bookmark
+    head_h = sum(f.wrap(frame_width, frame_height)[1] + f.getSpaceAfter() for f in head)
+    out = list(head) + [Spacer(1, 4)]
+    if layout == "text":
+        out += text_tab_flowables(tablature, frame_width)
+    else:
+        out += staff_flowables(tablature, melody=melody, frame_width=frame_width,
+                               frame_height=frame_height,
+                               first_page_room=frame_height - head_h - 60)
+    out += [Spacer(1, 6), legend_flowable(layout)]
+    return out
+
+
+# --------------------------------------------------------------------------- document
+def _numbered_canvas_class(footer: str):
+    """A canvas that writes "page n of N" once the page count is known."""
+    from reportlab.pdfgen import canvas as rl_canvas
+
+    class NumberedCanvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._saved_pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - reportlab API
+            self._saved_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._saved_pages)
+            for state in self._saved_pages:
+                self.__dict__.update(state)
+                self._draw_footer(total)
+                super().showPage()
+            super().save()
+
+        def _draw_footer(self, total: int) -> None:
+            w, _h = self._pagesize
+            self.setFont(SANS, 8)
+            self.setFillColor("#555555")
+            self.drawCentredString(w / 2, MARGIN / 2, f"page {self._pageNumber} of {total}")
+            if footer:
+                self.drawString(MARGIN, MARGIN / 2, footer[:80])
+            self.drawRightString(w - MARGIN, MARGIN / 2, "harptab_nb")
+
+    return NumberedCanvas
+
+
+def doc_template(buffer, *, size: str = "A4", title: str = "", author: str = "",
+                 subject: str = "Harmonica tablature"):
+    """A deterministic (invariant) SimpleDocTemplate with our margins and metadata."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    register_fonts()
+    return SimpleDocTemplate(
+        buffer, pagesize=page_size(size), leftMargin=MARGIN, rightMargin=MARGIN,
+        topMargin=MARGIN, bottomMargin=MARGIN, title=title, author=author,
+        subject=subject, creator="harptab_nb", producer="harptab_nb (reportlab)",
+        invariant=1, pageCompression=1,
+    )
+
+
+def frame_size(size: str = "A4") -> tuple[float, float]:
+    """Usable width and height inside the margins (minus reportlab's frame padding)."""
+    w, h = page_size(size)
+    return w - 2 * MARGIN - 12, h - 2 * MARGIN - 12
+
+
+def render_pdf(tablature, *, melody=None, page_size: str = "A4", layout: str = "staff",
+               title: str | None = None) -> bytes:
+    """The PDF bytes of one tune (see the module docstring for what is on the page)."""
+    import io
+
+    check_layout(layout)
+    fw, fh = frame_size(page_size)
+    name = title or tablature.title or "Untitled"
+    story = tune_flowables(tablature, melody=melody, layout=layout,
+                           frame_width=fw, frame_height=fh)
+    buf = io.BytesIO()
+    doc = doc_template(buf, size=page_size, title=name, author=tablature.composer or "")
+    doc.build(story, canvasmaker=_numbered_canvas_class(name))
+    return buf.getvalue()
+
+
+def render_pdf_pages(story: Sequence, **doc_kwargs) -> bytes:  # pragma: no cover - helper
+    """Build any story with the standard template (used by the songbook)."""
+    import io
+
+    buf = io.BytesIO()
+    doc = doc_template(buf, **doc_kwargs)
+    doc.build(list(story), canvasmaker=_numbered_canvas_class(doc_kwargs.get("title", "")))
+    return buf.getvalue()
