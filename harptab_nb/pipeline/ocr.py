@@ -372,7 +372,13 @@ def _recognize(plan: _Plan, backend: str, sub: Any) -> tuple[Any, list[str]]:
             f"{plan.label}: reading images and PDF needs the optical music recognition "
             "(OMR) backend, which is not installed; give a MusicXML, MIDI or ABC file instead"
         )
-    omr = importlib.import_module("harptab_nb.omr")
+    try:
+        omr = importlib.import_module("harptab_nb.omr")
+    except ImportError as exc:
+        raise UnsupportedInput(
+            f"{plan.label}: reading images and PDF needs the OMR backend, which could not "
+            f"be loaded ({exc}); give a MusicXML, MIDI or ABC file instead"
+        ) from exc
     recognize = getattr(omr, "recognize", None)
     if recognize is None:
         raise UnsupportedInput(
