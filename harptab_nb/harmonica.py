@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -173,7 +173,7 @@ def _default_label(kind: str, hole1: int, holes: int) -> str:
 
 def _derive_actions(h: Harmonica) -> tuple[Action, ...]:
     actions: list[Action] = []
-    for i, (b, d) in enumerate(zip(h.blow, h.draw), start=1):
+    for i, (b, d) in enumerate(zip(h.blow, h.draw, strict=True), start=1):
         actions.append(Action(i, "blow", b))
         actions.append(Action(i, "draw", d))
         if h.type == "chromatic":
@@ -188,7 +188,7 @@ def _derive_actions(h: Harmonica) -> tuple[Action, ...]:
             actions += [Action(i, "blow", b - k, bend=k) for k in range(1, b - d)]
     if h.type == "diatonic":
         easy = {a.midi for a in actions}
-        for i, (b, d) in enumerate(zip(h.blow, h.draw), start=1):
+        for i, (b, d) in enumerate(zip(h.blow, h.draw, strict=True), start=1):
             if d > b and d + 1 not in easy:
                 actions.append(Action(i, "blow", d + 1, overbend=True))
             elif b > d and b + 1 not in easy:
@@ -200,6 +200,10 @@ def _derive_actions(h: Harmonica) -> tuple[Action, ...]:
 # --------------------------------------------------------------------------- loading
 
 _LAYOUT_DIR = "layouts"
+_LAYOUT_FIELDS = (
+    "type", "tuning", "name", "reference_key", "holes", "blow", "draw",
+    "slide_blow", "slide_draw", "vendor_labels",
+)
 
 
 def builtin_layouts() -> dict[str, str]:
@@ -210,17 +214,32 @@ def builtin_layouts() -> dict[str, str]:
     }
 
 
+#: Built-in diatonic tunings in display order (the standard Richter first).
+DIATONIC_TUNINGS = (
+    "richter", "paddy_richter", "country", "natural_minor", "harmonic_minor",
+    "melody_maker", "powerbender", "powerdraw",
+)
+
+
 def tunings(kind: str = "diatonic") -> list[str]:
-    """Names of the built-in tunings of one harmonica type."""
-    out = []
+    """Names of the built-in tunings of one harmonica type (Richter first)."""
+    if kind not in HARMONICA_TYPES:
+        raise OptionError(f"unknown harmonica type {kind!r}; choose {' or '.join(HARMONICA_TYPES)}")
+    out: list[str] = []
     for name in sorted(builtin_layouts()):
         spec = _read_builtin(name)
-        if spec["type"] == kind:
+        if spec["type"] == kind and spec["tuning"] not in out:
             out.append(spec["tuning"])
-    return out
+    order = {t: i for i, t in enumerate(DIATONIC_TUNINGS)}
+    return sorted(out, key=lambda t: (order.get(t, len(order)), t))
 
 
 def _read_builtin(name: str) -> dict:
+    return dict(_read_builtin_cached(name))
+
+
+@cache
+def _read_builtin_cached(name: str) -> dict:
     fname = builtin_layouts().get(name)
     if fname is None:
         raise OptionError(
@@ -245,6 +264,19 @@ def _validate(data: dict, origin: str) -> dict:
     for fld in ("type", "tuning", "reference_key", "blow", "draw"):
         if fld not in data:
             raise bad(fld, "missing")
+    for fld in data:
+        if fld not in _LAYOUT_FIELDS:
+            raise bad(fld, f"unknown field; known fields: {', '.join(_LAYOUT_FIELDS)}")
+    for fld in ("name", "reference_key"):
+        if fld in data and not isinstance(data[fld], str):
+            raise bad(fld, "must be a string")
+    if "holes" in data and (not isinstance(data["holes"], int) or isinstance(data["holes"], bool)):
+        raise bad("holes", f"must be a whole number, not {data['holes']!r}")
+    if "vendor_labels" in data and not (
+        isinstance(data["vendor_labels"], dict)
+        and all(isinstance(v, str) for v in data["vendor_labels"].values())
+    ):
+        raise bad("vendor_labels", "must be a table of vendor = \"label\" strings")
     if data["type"] not in HARMONICA_TYPES:
         raise bad("type", f"must be one of {', '.join(HARMONICA_TYPES)}, not {data['type']!r}")
     if not isinstance(data["tuning"], str) or not re.fullmatch(r"[a-z0-9_]+", data["tuning"]):
@@ -266,15 +298,24 @@ def _validate(data: dict, origin: str) -> dict:
                 vals.append(name_to_midi(str(p)))
             except OptionError:
                 raise bad(fld, f"hole {j}: {p!r} is not a pitch like C4 or Bb5") from None
+        if not all(0 <= v <= 127 for v in vals):
+            raise bad(fld, "pitches must lie in the MIDI range C-1..G9")
         rows[fld] = tuple(vals)
     n = len(rows["blow"])
+    if not 1 <= n <= 24:
+        raise bad("blow", f"lists {n} holes; a harmonica has 1 to 24")
     for fld, vals in rows.items():
         if len(vals) != n:
             raise bad(fld, f"has {len(vals)} holes but 'blow' has {n}")
     if "holes" in data and data["holes"] != n:
         raise bad("holes", f"says {data['holes']} but 'blow' lists {n} holes")
-    if data["type"] == "diatonic" and ("slide_blow" in rows or "slide_draw" in rows):
-        raise bad("slide_blow", "only chromatic harps have a slide")
+    for fld in ("slide_blow", "slide_draw"):
+        if data["type"] == "diatonic" and fld in rows:
+            raise bad(fld, "only chromatic harps have a slide")
+    if data["type"] == "diatonic":
+        for j, (b, d) in enumerate(zip(rows["blow"], rows["draw"], strict=True), start=1):
+            if b == d:
+                raise bad("draw", f"hole {j}: blow and draw reeds are both {midi_to_name(b)}")
     if pc_name(rows["blow"][0]) != pc_name(pitch_class(str(data["reference_key"]))):
         raise bad("reference_key", f"hole 1 blow is {midi_to_name(rows['blow'][0])}, "
                   f"which is not {data['reference_key']}")

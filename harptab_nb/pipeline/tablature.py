@@ -1,0 +1,87 @@
+"""Step ``tablature``: candidate actions per note, then the exact cheapest path.
+
+``tablature_map`` lists, per note, every action the player's limits allow
+(:func:`harptab_nb.optimize.candidates`); a note none reaches is marked unplayable
+(``X``), never dropped or moved. ``tablature_optimize`` runs the dynamic program of
+:mod:`harptab_nb.optimize` over the whole melody and builds the
+:class:`~harptab_nb.tablature.Tablature`.
+"""
+
+from __future__ import annotations
+
+from ..errors import OptionError
+from ..notation import STYLES, format_action
+from ..optimize import Weights, candidates, optimize
+from ..tablature import Tablature, TabNote
+from ..tracker import ProgressTracker, step_scope
+from .transpose import TranspositionReport
+
+STEP_ID = "tablature"
+
+__all__ = ["make_tablature", "STEP_ID"]
+
+
+def make_tablature(
+    report: TranspositionReport,
+    *,
+    max_bend: int | None = None,
+    overbends: bool | None = None,
+    weights: Weights | dict | None = None,
+    style: str = "plain",
+    tracker: ProgressTracker | None = None,
+) -> Tablature:
+    """Tab ``report.melody`` on ``report.harmonica``.
+
+    ``max_bend`` / ``overbends`` default to the limits the transpose step used.
+    """
+    with step_scope(tracker, STEP_ID, "Generating tablature") as st:
+        if style not in STYLES:
+            raise OptionError(f"unknown tab style {style!r}; choose one of {', '.join(STYLES)}")
+        if max_bend is None:
+            max_bend = report.max_bend
+        if overbends is None:
+            overbends = report.overbends
+        w = Weights.from_any(weights)
+        harp = report.harmonica
+        harp.actions(max_bend, overbends)  # validates max_bend
+        melody = report.melody
+        pitches = [n.midi for n in melody.notes]
+        tied = [n.tied for n in melody.notes]
+        with st.substep("tablature_map", "Finding actions per note") as sub:
+            n_cand = [
+                len(candidates(harp, p, max_bend=max_bend, overbends=overbends, weights=w))
+                for p in pitches if p is not None
+            ]
+            unp = sum(1 for k in n_cand if k == 0)
+            sub.done(
+                f"{len(n_cand)} pitched notes, {sum(n_cand)} candidate actions, "
+                f"{unp} unplayable"
+            )
+        with st.substep("tablature_optimize", "Choosing the easiest holes") as sub:
+            res = optimize(harp, pitches, tied=tied, max_bend=max_bend,
+                           overbends=overbends, weights=w)
+            notes = []
+            for i, n in enumerate(melody.notes):
+                src = report.source_melody.notes[i].midi if i < len(
+                    report.source_melody.notes) else None
+                a = res.actions[i]
+                cont = res.continuation[i]
+                if n.midi is None or cont:
+                    token = ""
+                else:
+                    token = format_action(a, style) if a is not None else "X"
+                notes.append(TabNote(
+                    index=i, measure=n.measure, offset=float(n.offset),
+                    duration=float(n.duration), source_midi=src, midi=n.midi,
+                    action=a if n.midi is not None else None, token=token,
+                    lyric=n.lyric, tied=cont,
+                ))
+            tab = Tablature(
+                harmonica=harp, notes=tuple(notes), transpose_semitones=report.semitones,
+                position=report.position, song_key=report.song_key, cost=res.cost,
+                style=style, title=melody.title, composer=melody.composer,
+            )
+            sub.done(f"{len(tab.tokens)} tokens, {tab.bends} bends, {tab.overbends} overbends, "
+                     f"{tab.unplayable} unplayable, cost {res.cost:g}")
+        st.done(f"{len(tab.tokens)} tokens on {harp}")
+        return tab

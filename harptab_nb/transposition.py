@@ -1,0 +1,355 @@
+"""Which harp, which shift, which position: checking and ranking placements of a melody.
+
+A *placement* is (harp, shift in semitones). Whether a placement works depends only on
+the melody's pitch histogram: per harp we precompute, for every MIDI number, the
+easiest technique that sounds it (natural / bend / overbend / unplayable) and its
+difficulty (the optimizer's :func:`~harptab_nb.optimize.action_cost`). Counting a
+placement is then a table look-up per distinct pitch, done for all harps and all
+shifts at once with numpy.
+
+Ranking rules (issue 2), best first:
+
+1. fewest unplayable notes;
+2. fewest bent notes (bends + overbends), then the easiest (lowest summed difficulty);
+3. octave shifts (0, +-12, +-24: the song stays in its key) before other shifts;
+4. the smallest shift.
+
+Remaining ties go to the standard Richter tuning first (then the order of
+:data:`~harptab_nb.harmonica.DIATONIC_TUNINGS`), then the commonest positions
+(1st, 2nd, 3rd, 12th, then the rest), then an upward shift, then the lower harp.
+
+Positions are counted on the circle of fifths: ``p = 1 + (7 * (S - H)) mod 12`` for a
+song whose tonic is pitch class ``S`` played on a harp in key ``H``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import OptionError
+from .harmonica import DIATONIC_TUNINGS, Harmonica
+from .optimize import DEFAULT_WEIGHTS, Weights, action_cost
+from .pitch import pc_name, pitch_class
+
+__all__ = [
+    "TECHNIQUES",
+    "HarpOption",
+    "position",
+    "position_name",
+    "parse_song_key",
+    "estimate_key",
+    "note_technique",
+    "check_pitches",
+    "parse_transpose",
+    "rank_placements",
+    "MAX_SHIFT",
+]
+
+TECHNIQUES = ("natural", "bend", "overbend", "unplayable", "rest")
+#: The auto search tries every shift within two octaves.
+MAX_SHIFT = 24
+_NAT, _BEND, _OB, _UNP = 0, 1, 2, 3
+_POSITION_ORDER = {p: i for i, p in enumerate((1, 2, 3, 12, 4, 5, 6, 7, 8, 9, 10, 11))}
+_POS_RANK = np.array([0] + [_POSITION_ORDER[p] for p in range(1, 13)])
+_OFFSET = 64  # table index = midi + _OFFSET, so shifted pitches never fall off
+_SIZE = 128 + 2 * _OFFSET
+
+
+def position(song_pc: int, harp_pc: int) -> int:
+    """Position of a song with tonic ``song_pc`` on a harp in ``harp_pc`` (1-12)."""
+    return 1 + (7 * (song_pc - harp_pc)) % 12
+
+
+def position_name(p: int | None) -> str:
+    """``"2nd position (cross harp)"`` style label."""
+    from .tablature import ordinal
+
+    if p is None:
+        return "position unknown"
+    extra = {1: " (straight harp)", 2: " (cross harp)", 3: " (slant harp)"}.get(p, "")
+    return f"{ordinal(p)} position{extra}"
+
+
+def parse_song_key(song_key: str) -> tuple[int, str]:
+    """``"G major"`` / ``"e minor"`` / ``"F#"`` / ``"b- major"`` -> (tonic pc, mode)."""
+    parts = str(song_key).replace(":", " ").split()
+    if not parts:
+        raise OptionError(f"{song_key!r} is not a key; use e.g. 'G major' or 'E minor'")
+    tonic = parts[0]
+    try:
+        pc = pitch_class(tonic)
+    except OptionError:
+        raise OptionError(f"{song_key!r} is not a key; use e.g. 'G major' or 'E minor'") from None
+    mode = parts[1].lower() if len(parts) > 1 else ("minor" if tonic[:1].islower() else "major")
+    return pc, mode
+
+
+def key_name(pc: int, mode: str) -> str:
+    """``(7, "major") -> "G major"`` in harp spelling."""
+    return f"{pc_name(pc)} {mode}"
+
+
+# Krumhansl-Kessler key profiles (major, minor), tonic first.
+_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def estimate_key(pitches: Iterable[int | None], durations: Iterable[float] | None = None) -> str:
+    """Best Krumhansl-Kessler key for a pitch list (used when no song key is known)."""
+    hist = np.zeros(12)
+    durs = list(durations) if durations is not None else None
+    for i, p in enumerate(pitches):
+        if p is not None:
+            hist[p % 12] += durs[i] if durs else 1.0
+    if not hist.any():
+        return "C major"
+    best, name = -2.0, "C major"
+    for mode, prof in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
+        for pc in range(12):
+            r = np.corrcoef(hist, np.roll(prof, pc))[0, 1]
+            if np.isfinite(r) and r > best:
+                best, name = r, key_name(pc, mode)
+    return name
+
+
+# --------------------------------------------------------------------------- tables
+
+_TABLE_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def harp_tables(
+    harmonica: Harmonica,
+    max_bend: int | None = None,
+    overbends: bool = False,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(technique code, difficulty) per table index (``midi + 64``) for one harp."""
+    key = (harmonica, max_bend, overbends, weights)
+    hit = _TABLE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    code = np.full(_SIZE, _UNP, dtype=np.int8)
+    diff = np.zeros(_SIZE)
+    for midi, acts in harmonica.pitch_map(max_bend, overbends).items():
+        techs = {a.technique for a in acts}
+        c = _NAT if "natural" in techs else _BEND if "bend" in techs else _OB
+        want = TECHNIQUES[c]
+        code[midi + _OFFSET] = c
+        diff[midi + _OFFSET] = min(action_cost(a, weights) for a in acts if a.technique == want)
+    if len(_TABLE_CACHE) > 4096:
+        _TABLE_CACHE.clear()
+    _TABLE_CACHE[key] = (code, diff)
+    return code, diff
+
+
+_STACK_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _stacked_tables(harps: tuple[Harmonica, ...], max_bend, overbends, w):
+    key = (harps, max_bend, overbends, w)
+    hit = _STACK_CACHE.get(key)
+    if hit is None:
+        tabs = [harp_tables(h, max_bend, overbends, w) for h in harps]
+        hit = (np.stack([t[0] for t in tabs]), np.stack([t[1] for t in tabs]))
+        if len(_STACK_CACHE) > 256:
+            _STACK_CACHE.clear()
+        _STACK_CACHE[key] = hit
+    return hit
+
+
+def note_technique(
+    harmonica: Harmonica, midi: int | None, *, max_bend: int | None = None, overbends: bool = False
+) -> str:
+    """Easiest way ``midi`` sounds on the harp: natural, bend, overbend, unplayable, rest."""
+    if midi is None:
+        return "rest"
+    code, _ = harp_tables(harmonica, max_bend, overbends)
+    i = midi + _OFFSET
+    return TECHNIQUES[int(code[i])] if 0 <= i < _SIZE else "unplayable"
+
+
+def check_pitches(
+    harmonica: Harmonica,
+    pitches: Sequence[int | None],
+    *,
+    max_bend: int | None = None,
+    overbends: bool = False,
+) -> list[str]:
+    """Per note: ``natural | bend | overbend | unplayable | rest`` on ``harmonica``."""
+    return [note_technique(harmonica, p, max_bend=max_bend, overbends=overbends) for p in pitches]
+
+
+def parse_transpose(transpose: str | int | None) -> str | int:
+    """``"auto"`` / ``"none"`` / a whole number of semitones (``12``, ``"-5"``, ``"+7"``)."""
+    if transpose is None:
+        return "auto"
+    if isinstance(transpose, bool):
+        raise OptionError("transpose must be auto, none or a number of semitones")
+    if isinstance(transpose, int):
+        n = transpose
+    else:
+        text = str(transpose).strip().lower()
+        if text in ("auto", "none"):
+            return text
+        try:
+            n = int(text)
+        except ValueError:
+            raise OptionError(
+                f"unknown transpose {transpose!r}; choose auto, none or a number of "
+                f"semitones between -{2 * MAX_SHIFT} and {2 * MAX_SHIFT}"
+            ) from None
+    if abs(n) > 2 * MAX_SHIFT:
+        raise OptionError(
+            f"transpose {n} is too far; choose auto, none or -{2 * MAX_SHIFT}..{2 * MAX_SHIFT}"
+        )
+    return n
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+@dataclass(frozen=True)
+class HarpOption:
+    """One ranked placement: harp, shift, position, note counts and why."""
+
+    harmonica: Harmonica
+    semitones: int
+    position: int | None
+    bends: int
+    overbends: int
+    unplayable: int
+    natural: int
+    score: float  # lower is better; see ``rank_placements``
+    reason: str
+
+    @property
+    def notes(self) -> int:
+        return self.bends + self.overbends + self.unplayable + self.natural
+
+    def to_json(self) -> dict:
+        h = self.harmonica
+        return {
+            "type": h.type, "tuning": h.tuning, "key": h.key, "label": h.label,
+            "hole1_midi": h.hole1_midi, "holes": h.holes, "semitones": self.semitones,
+            "position": self.position, "bends": self.bends, "overbends": self.overbends,
+            "unplayable": self.unplayable, "natural": self.natural,
+            "score": round(self.score, 3), "reason": self.reason,
+        }
+
+
+def _shift_words(s: int) -> str:
+    if s == 0:
+        return "as written"
+    if s % 12 == 0:
+        n = abs(s) // 12
+        return f"{'one' if n == 1 else 'two' if n == 2 else n} octave{'s' if n > 1 else ''} " \
+               f"{'up' if s > 0 else 'down'}"
+    return f"transposed {s:+d} semitones"
+
+
+def _reason(u: int, b: int, o: int, nat: int, s: int, pos: int | None, song_pc: int | None,
+            mode: str) -> str:
+    total = u + b + o + nat
+    if u == 0 and b == 0 and o == 0:
+        head = f"all {total} notes natural"
+    else:
+        bits = []
+        if u:
+            bits.append(f"{u} note{'s' if u != 1 else ''} unplayable")
+        if b:
+            bits.append(f"{b} bend{'s' if b != 1 else ''}")
+        if o:
+            bits.append(f"{o} overbend{'s' if o != 1 else ''}")
+        head = ", ".join(bits)
+    where = _shift_words(s)
+    if s % 12 and song_pc is not None:
+        where += f" (song in {key_name((song_pc + s) % 12, mode)})"
+    return f"{head}; {where}; {position_name(pos)}"
+
+
+def rank_placements(
+    pitches: Sequence[int | None],
+    harps: Sequence[Harmonica],
+    shifts: Sequence[int],
+    *,
+    song_key: str | None = None,
+    max_bend: int | None = None,
+    overbends: bool = False,
+    weights: Weights | None = None,
+    per_harp: bool = True,
+    limit: int | None = None,
+) -> list[HarpOption]:
+    """Rank every (harp, shift) placement of ``pitches`` by the module's rules.
+
+    ``per_harp=True`` keeps only each harp's best shift (the list a player reads);
+    ``limit`` cuts the list. Counts come from the pitch histogram, so the cost is
+    O(harps x shifts x distinct pitches) whatever the melody length.
+    """
+    if not harps:
+        raise OptionError("no harmonica to place the melody on")
+    w = weights or DEFAULT_WEIGHTS
+    counts = Counter(p for p in pitches if p is not None)
+    if not counts:
+        raise OptionError("the melody has no pitched notes to place")
+    P = np.fromiter(counts.keys(), dtype=np.int64)
+    C = np.fromiter(counts.values(), dtype=np.float64)
+    S = np.asarray(list(shifts), dtype=np.int64)
+    codes, diffs = _stacked_tables(tuple(harps), max_bend, overbends, w)
+    idx = np.clip(P[None, :] + S[:, None] + _OFFSET, 0, _SIZE - 1)  # (S, d)
+    g = codes[:, idx]  # (H, S, d)
+    unp = ((g == _UNP) * C).sum(-1)
+    bend = ((g == _BEND) * C).sum(-1)
+    ob = ((g == _OB) * C).sum(-1)
+    diff = (diffs[:, idx] * C).sum(-1)
+    nat = C.sum() - unp - bend - ob
+
+    song_pc, mode = (None, "major")
+    if song_key:
+        song_pc, mode = parse_song_key(song_key)
+    harp_pc = np.array([h.hole1_midi % 12 for h in harps])
+    if song_pc is not None:
+        pos = 1 + (7 * ((song_pc + S[None, :]) - harp_pc[:, None])) % 12  # (H, S)
+        pos_rank = _POS_RANK[pos]
+    else:
+        pos = np.zeros((len(harps), len(S)), dtype=np.int64)
+        pos_rank = pos
+    t_order = {t: i for i, t in enumerate(DIATONIC_TUNINGS)}
+    tun_rank = np.array([t_order.get(h.tuning, len(t_order)) for h in harps])
+    H = len(harps)
+    shape = (H, len(S))
+    keys = (  # np.lexsort: last key is primary
+        np.broadcast_to(np.array([h.hole1_midi for h in harps])[:, None], shape).ravel(),
+        np.broadcast_to((S < 0)[None, :], shape).ravel(),
+        pos_rank.ravel(),
+        np.broadcast_to(tun_rank[:, None], shape).ravel(),
+        np.broadcast_to(np.abs(S)[None, :], shape).ravel(),
+        np.broadcast_to((S % 12 != 0)[None, :], shape).ravel(),
+        np.round(diff, 6).ravel(),
+        (bend + ob).ravel(),
+        unp.ravel(),
+    )
+    order = np.lexsort(keys)
+    score = (1000.0 * unp + diff + 0.5 * (S % 12 != 0)[None, :] + 0.01 * np.abs(S)[None, :]).ravel()
+    out: list[HarpOption] = []
+    seen: set[int] = set()
+    for flat in order:
+        hi, si = divmod(int(flat), len(S))
+        if per_harp and H > 1:
+            if hi in seen:
+                continue
+            seen.add(hi)
+        s = int(S[si])
+        p = int(pos[hi, si]) if song_pc is not None else None
+        u, b, o, n = (int(unp[hi, si]), int(bend[hi, si]), int(ob[hi, si]), int(nat[hi, si]))
+        out.append(HarpOption(
+            harmonica=harps[hi], semitones=s, position=p, bends=b, overbends=o,
+            unplayable=u, natural=n, score=float(score[flat]),
+            reason=_reason(u, b, o, n, s, p, song_pc, mode),
+        ))
+        if (limit is not None and len(out) >= limit) or (per_harp and H > 1 and len(seen) == H):
+            break
+    return out
