@@ -605,6 +605,9 @@ def step_scope(
         exc.step = step_id
         tracker.error_step(step_id, str(exc))
         raise
+    except KeyboardInterrupt:
+        tracker.cancel_step(step_id, "interrupted")
+        raise
     except BaseException as exc:
         tracker.error_step(step_id, _message(exc))
         raise
