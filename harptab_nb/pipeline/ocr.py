@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EmptyScore, HarptabError, ScoreReadError, UnsupportedInput
+from ..errors import EmptyScore, HarptabError, InputError, ScoreReadError, UnsupportedInput
 from ..tracker import ProgressTracker, step_scope
 
 STEP_ID = "ocr"
@@ -79,6 +79,15 @@ class ScoreResult:
         )
 
 
+def demo_tunes() -> dict[str, Path]:
+    """The tunes shipped in ``harptab_nb/data`` (name -> path), for demos and notebooks.
+
+    ``read_score("demo:aloha_oe")`` reads one of them.
+    """
+    folder = Path(__file__).resolve().parent.parent / "data"
+    return {p.stem: p for p in sorted(folder.glob("*.musicxml"))}
+
+
 def supported_extensions() -> tuple[str, ...]:
     """All file extensions ``read_score`` accepts (symbolic first, then images/PDF)."""
     return tuple(SYMBOLIC_FORMATS) + tuple(sorted(IMAGE_FORMATS))
@@ -95,7 +104,7 @@ def read_score(
 
     ``source`` is a file path (``.musicxml .xml .mxl .mid .midi .abc .krn`` or an
     image/PDF for optical recognition), a corpus name ``corpus:airdsAirs/book1.abc#4``,
-    or an already parsed music21 stream. In a multi-tune ABC file pick the tune by its
+    a shipped tune ``demo:aloha_oe`` (see :func:`demo_tunes`) or a music21 stream. In a multi-tune ABC file pick the tune by its
     ``X:`` number with ``tune=N`` or a ``#N`` suffix; without one the first tune is read.
     """
     with step_scope(tracker, STEP_ID, "Reading the score") as st:
@@ -144,6 +153,14 @@ def _plan(source: Any, tune: int | None) -> _Plan:
     text = str(source).strip()
     if not text:
         raise UnsupportedInput("no score given: pass a file path or a corpus name")
+    if text.startswith("demo:"):
+        tunes = demo_tunes()
+        name = text[len("demo:"):].strip()
+        if name not in tunes:
+            raise UnsupportedInput(
+                f"no demo tune {name!r}; choose one of {', '.join(sorted(tunes))}"
+            )
+        text = str(tunes[name])
     if text.startswith("corpus:"):
         path, tune, name = _corpus_path(text[len("corpus:"):], tune)
         label = f"corpus:{name}"
@@ -156,7 +173,7 @@ def _plan(source: Any, tune: int | None) -> _Plan:
                 tune = _merge_tune(tune, int(m["n"]))
         label = path.name
     if not path.exists():
-        raise UnsupportedInput(f"score file not found: {path}")
+        raise InputError(f"score file not found: {path} (check the name and the folder)")
     if path.is_dir():
         raise UnsupportedInput(f"{path} is a folder; give the score file inside it")
     ext = path.suffix.lower()
@@ -302,12 +319,13 @@ def _parse_failure(plan: _Plan, exc: Exception) -> str:
     )
 
 
-def _read_mxl(path: Path, limit: int = MXL_MAX_BYTES) -> bytes:
+def _read_mxl(path: Path, limit: int | None = None) -> bytes:
     """The MusicXML document inside a .mxl archive, with size checks before unzipping.
 
     We unzip ourselves (not music21) so a zip bomb is refused from its declared sizes
     and, should those lie, stopped while reading once ``limit`` bytes came out.
     """
+    limit = MXL_MAX_BYTES if limit is None else limit
     if not zipfile.is_zipfile(path):
         raise ScoreReadError(
             f"{path.name} is not a valid .mxl file (a .mxl is a zip archive holding "
