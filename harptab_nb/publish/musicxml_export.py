@@ -1,0 +1,203 @@
+"""MusicXML with the tab as a lyric verse, so the tab opens in any notation program.
+
+Verse 1 (named ``tab``) holds the tab token under every sounded note and verse 2
+(``lyrics``) the song's own words, so MuseScore shows both lines and a player can
+edit either. Pitches are the sounding (transposed) pitches the harp plays. Tied
+continuations get no token; bends, overbends and unplayable notes are coloured
+(notehead and token) like in the PDF. The file re-imports in music21 with the same
+pitches and tokens (see the tests), and the same tab gives the same bytes: music21's
+``<encoding-date>`` is fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from fractions import Fraction
+
+from .text_export import TECHNIQUE_COLORS, technique
+
+TAB_VERSE = 1
+LYRIC_VERSE = 2
+TAB_NAME = "tab"
+LYRIC_NAME = "lyrics"
+_FIXED_DATE = "2000-01-01"
+_ENCODING_DATE = re.compile(r"<encoding-date>[^<]*</encoding-date>")
+
+_SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_FLAT_NAMES = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
+
+
+def _ql(x: float) -> Fraction | float:
+    """Quarter length as an exact fraction (0.333333 -> 1/3) so tuplets export cleanly."""
+    from music21.common.numberTools import opFrac
+
+    return opFrac(Fraction(float(x)).limit_denominator(96))
+
+
+def sounding_key(tablature, melody=None):
+    """The music21 Key the tab sounds in (song key moved by the transposition).
+
+    The tab's ``song_key`` (the engine sets it to the key as played), else
+    ``melody.key_signature`` (moved by the tab's transposition when the melody is the
+    untransposed source). Spelled with the fewest accidentals so a shift never yields
+    seven sharps.
+    """
+    from music21 import key, pitch
+
+    semis = 0
+    name = tablature.song_key  # the engine's key of the song as played (after the shift)
+    if not name and melody is not None and melody.key_signature:
+        name = melody.key_signature
+        if [n.midi for n in melody.notes] == [n.source_midi for n in tablature.notes]:
+            semis = int(tablature.transpose_semitones or 0)  # the untransposed source
+    if not name:
+        return None
+    parts = str(name).replace("b", "-").split()
+    tonic, mode = parts[0], (parts[1] if len(parts) > 1 else "major")
+    try:
+        pc = (pitch.Pitch(tonic).pitchClass + semis) % 12
+    except Exception:
+        return None
+    mode = mode if mode in ("major", "minor") else "major"
+    best = None
+    for names in (_SHARP_NAMES, _FLAT_NAMES):
+        k = key.Key(names[pc], mode)
+        if best is None or abs(k.sharps) < abs(best.sharps):
+            best = k
+    return best
+
+
+def _time_signature(tablature, melody=None) -> str:
+    if melody is not None and melody.time_signature:
+        return melody.time_signature
+    totals: Counter = Counter()
+    cur, total = object(), 0.0
+    for n in tablature.notes:
+        if n.measure != cur:
+            if total:
+                totals[round(total, 3)] += 1
+            cur, total = n.measure, 0.0
+        total += n.duration
+    if total:
+        totals[round(total, 3)] += 1
+    bar = totals.most_common(1)[0][0] if totals else 4.0
+    return {1.0: "1/4", 1.5: "3/8", 2.0: "2/4", 2.5: "5/8", 3.0: "3/4", 4.0: "4/4",
+            4.5: "9/8", 5.0: "5/4", 6.0: "6/4", 3.5: "7/8"}.get(bar, "4/4")
+
+
+def _spell(midi: int, flats: bool):
+    from music21 import pitch
+
+    names = _FLAT_NAMES if flats else _SHARP_NAMES
+    return pitch.Pitch(f"{names[midi % 12]}{midi // 12 - 1}")
+
+
+def to_score(tablature, melody=None, *, part_name: str | None = None):
+    """A music21 Score of the sounding melody with tab (verse 1) and lyrics (verse 2)."""
+    from music21 import clef, metadata, meter, note, stream, tie
+
+    k = sounding_key(tablature, melody)
+    ts = meter.TimeSignature(_time_signature(tablature, melody))
+    bar = float(ts.barDuration.quarterLength)
+    flats = k is not None and k.sharps < 0
+    score = stream.Score()
+    md = metadata.Metadata()
+    md.title = tablature.title or (melody.title if melody is not None else "") or "Untitled"
+    if tablature.composer:
+        md.composer = tablature.composer
+    score.metadata = md
+    part = stream.Part()
+    part.partName = part_name if part_name is not None else f"Harmonica ({tablature.harmonica.label or tablature.harmonica.key})"
+    runs: list[list] = []
+    last = object()
+    for n in tablature.notes:
+        if n.measure != last:
+            runs.append([])
+            last = n.measure
+        runs[-1].append(n)
+    prev_note = None
+    for i, run in enumerate(runs):
+        m = stream.Measure(number=run[0].measure)
+        if i == 0:
+            m.insert(0, clef.TrebleClef() if _mean_pitch(tablature) >= 55 else clef.BassClef())
+            if k is not None:
+                m.insert(0, k.asKey() if hasattr(k, "asKey") else k)
+            m.insert(0, ts)
+        start = run[0].offset
+        content = sum(x.duration for x in run)
+        pad = 0.0
+        if i == 0 and len(runs) > 1 and content < bar - 1e-6:
+            pad = bar - content
+            m.paddingLeft = _ql(pad)
+        for tn in run:
+            ql = _ql(tn.duration)
+            if tn.midi is None:
+                el = note.Rest(quarterLength=ql)
+                prev_note = None
+            else:
+                el = note.Note(_spell(tn.midi, flats), quarterLength=ql)
+                tech = technique(tn)
+                if tn.tied and prev_note is not None:
+                    prev_t = prev_note.tie.type if prev_note.tie is not None else None
+                    prev_note.tie = tie.Tie("continue" if prev_t in ("stop", "continue") else "start")
+                    el.tie = tie.Tie("stop")
+                if tn.token and not tn.tied:
+                    ly = note.Lyric(tn.token, number=TAB_VERSE, identifier=TAB_NAME,
+                                    applyRaw=True)
+                    if tech != "natural":
+                        ly.style.color = TECHNIQUE_COLORS[tech]
+                        el.style.color = TECHNIQUE_COLORS[tech]
+                    el.lyrics.append(ly)
+                    if tn.lyric and tn.lyric.strip():
+                        el.lyrics.append(note.Lyric(tn.lyric.strip(), number=LYRIC_VERSE,
+                                                    identifier=LYRIC_NAME, applyRaw=True))
+                prev_note = el
+            m.insert(_ql(tn.offset - start), el)
+        part.append(m)
+    score.insert(0, part)
+    return score
+
+
+def _mean_pitch(tablature) -> float:
+    ps = [n.midi for n in tablature.notes if n.midi is not None]
+    return sum(ps) / len(ps) if ps else 60.0
+
+
+def to_musicxml(tablature, melody=None, *, part_name: str | None = None) -> str:
+    """MusicXML text (UTF-8) of :func:`to_score`, deterministic from run to run."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    score = to_score(tablature, melody, part_name=part_name)
+    xml = GeneralObjectExporter(score).parse().decode("utf-8")
+    xml = _ENCODING_DATE.sub(f"<encoding-date>{_FIXED_DATE}</encoding-date>", xml)
+    # music21 derives the part id from an object id that changes between runs.
+    for pid in set(_PART_ID.findall(xml)):
+        xml = xml.replace(f'"{pid}"', '"P1"')
+    return xml
+
+
+_PART_ID = re.compile(r'<score-part id="([^"]+)"')
+
+
+def read_tab_verse(path_or_text: str):
+    """Re-import a MusicXML file: ``[(midi, tab_token_or_None, lyric_or_None), ...]``.
+
+    Used by the tests and by anyone checking an edited file; tied continuations are
+    skipped (they carry no token).
+    """
+    from music21 import converter
+
+    score = converter.parse(path_or_text, format="musicxml")
+    out = []
+    for n in score.recurse().notes:
+        if n.tie is not None and n.tie.type in ("stop", "continue"):
+            continue
+        tab = lyr = None
+        for ly in n.lyrics:
+            if ly.number == TAB_VERSE or ly.identifier == TAB_NAME:
+                tab = ly.rawText
+            elif ly.number == LYRIC_VERSE or ly.identifier == LYRIC_NAME:
+                lyr = ly.rawText
+        out.append((n.pitch.midi, tab, lyr))
+    return out
