@@ -94,3 +94,61 @@ def test_eight_threads_hammer_one_tracker(with_subscriber: bool):
             per_thread[int(owner)].append(int(j))
         for i in range(N_THREADS):
             assert per_thread[i] == list(range(N_UPDATES))
+
+
+def test_eight_conversions_in_parallel_with_eight_hammering_threads(tmp_path, monkeypatch):
+    """8 threads each convert their own tune (own tracker) while 8 others hammer a shared
+    tracker: every conversion completes, each tracker only ever sees its own session,
+    the hammered tracker loses nothing."""
+    from harptab_nb.pipeline.runner import convert
+
+    monkeypatch.setenv("HARPTAB_HOME", str(tmp_path / "home"))
+    out = tmp_path / "out"
+    hammered = ProgressTracker("hammered")
+    trackers = [ProgressTracker(f"conv-{i}") for i in range(N_THREADS)]
+    events: list[list[dict]] = [[] for _ in range(N_THREADS)]
+    for t, evs in zip(trackers, events, strict=True):
+        t.subscribe(evs.append)
+    results: list = [None] * N_THREADS
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2 * N_THREADS)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = convert(f"corpus:airdsAirs/book1.abc#{i + 1}", output_dir=out,
+                                 name=f"tune{i}", tracker=trackers[i])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(N_THREADS)]
+    threads += [threading.Thread(target=_hammer, args=(hammered, i, barrier))
+                for i in range(N_THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[0]
+
+    assert hammered.version == N_THREADS * N_UPDATES
+    _check_consistent(hammered.to_json())
+    pdfs = set()
+    for i, res in enumerate(results):
+        assert res.status == "completed", (i, res)
+        doc = res.tracker.to_json()
+        assert doc["session_id"] == f"conv-{i}" and doc["overall_progress"] == 100
+        assert all(s["status"] == "completed" for s in doc["steps"])
+        assert {e["session_id"] for e in events[i]} == {f"conv-{i}"}
+        seq = [e["seq"] for e in events[i]]
+        assert seq == list(range(1, len(seq) + 1))
+        assert res.score.source.endswith(f"#{i + 1}")
+        data = json.loads(res.json.read_text(encoding="utf-8"))
+        assert data["status"]["session_id"] == f"conv-{i}"
+        assert [n["tab"] for n in data["notes"]] == [n.token for n in res.tablature.notes]
+        pdfs.add(res.pdf.name)
+    assert pdfs == {f"tune{i}.pdf" for i in range(N_THREADS)}
+    # the same tunes converted one at a time give the same tabs (no cross-talk)
+    for i in (0, N_THREADS - 1):
+        alone = convert(f"corpus:airdsAirs/book1.abc#{i + 1}", output_dir=tmp_path / "alone",
+                        record_history=False)
+        assert alone.tablature.tokens == results[i].tablature.tokens
