@@ -8,6 +8,7 @@ unless asked for, rests kept (consecutive rests merged), lyrics kept.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -361,17 +362,13 @@ def _line(part: Any, *, grace_notes: bool) -> tuple[list[Note], dict[str, int]]:
                          measure=top.measure, lyric=lyric, grace=top.grace))
 
     # measure lookup for rests: the measure of the last event at or before the gap
-    marks = sorted((e.offset, e.measure) for e in events)
+    marks = sorted(((e.offset, e.order), e.measure) for e in events)
+    mark_offsets = [m[0][0] for m in marks]
     first_offset = events[0].offset if events else 0.0
 
     def measure_at(t: float) -> int:
-        num = marks[0][1] if marks else 1
-        for off, mnum in marks:
-            if off <= t + _EPS:
-                num = mnum
-            else:
-                break
-        return num
+        i = bisect.bisect_right(mark_offsets, t + _EPS) - 1
+        return marks[max(i, 0)][1] if marks else 1
 
     notes: list[Note] = []
     rests = 0
