@@ -23,7 +23,6 @@ BAR = "|"
 _TOKEN_RE = re.compile(r"^([+-]?)(\d{1,2})('{0,3})(o?)(<?)$")
 #: Apostrophe look-alikes that word processors substitute for ``'``.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2032": "'", "`": "'", "\u00b4": "'"})
-_LOOKS_LIKE_TAB = re.compile(r"^(\(|\)|\||[+-]?\d|X$)")
 
 
 def _check_style(style: str) -> None:
@@ -218,8 +217,19 @@ def _items(line: str) -> list[tuple[str, int]]:
     return out
 
 
+def _is_token(item: str) -> bool:
+    if item in "()|":
+        return True
+    try:
+        split_token(item)
+    except TabParseError:
+        return False
+    return True
+
+
 def _is_lyric_line(items: list[tuple[str, int]]) -> bool:
-    return bool(items) and not any(_LOOKS_LIKE_TAB.match(t) for t, _ in items)
+    """No item of the line is tab (a verse number like ``1.`` is not a token)."""
+    return bool(items) and not any(_is_token(t) for t, _ in items)
 
 
 def parse_tab(text: str, harmonica) -> ParsedTab:

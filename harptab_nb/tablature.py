@@ -189,8 +189,9 @@ class Tablature:
     def header_lines(self) -> list[str]:
         """One-line descriptions: title, harp, position, transposition, counts."""
         lines = []
-        if self.title or self.composer:
-            lines.append(" - ".join(x for x in (self.title, self.composer) if x))
+        names = [" ".join(str(x).split()) for x in (self.title, self.composer) if x]
+        if any(names):
+            lines.append(" - ".join(x for x in names if x))
         parts = [str(self.harmonica)]
         if self.position is not None:
             parts.append(f"{ordinal(self.position)} position")
@@ -218,28 +219,42 @@ class Tablature:
     def to_text(self, width: int = 72, *, header: bool = True) -> str:
         """Plain-text tab: ``#`` header lines, bar lines, lyrics under the tab line.
 
-        Lines wrap at bar lines to fit ``width``; a single measure wider than
-        ``width`` gets a line of its own. :func:`harptab_nb.notation.parse_tab`
-        reads the result back.
+        Lines wrap at bar lines to fit ``width``; a measure wider than ``width`` is
+        split between tokens (the continuation line starts without a bar line, so it
+        reads back as the same measure). :func:`harptab_nb.notation.parse_tab` reads
+        the result back.
         """
+        width = max(int(width), 16)
         out = [f"# {h}" for h in self.header_lines()] if header else []
         lines: list[tuple[str, str]] = []
         tab, lyr = BAR, " "
-        for _measure, cells in self._measure_cells():
-            mt, ml = "", ""
-            for token, lyric in cells:
-                w = max(len(token), len(lyric)) + 1
-                mt += " " + token.ljust(w - 1)
-                ml += " " + lyric.ljust(w - 1)
-            mt += " " + BAR
-            ml += "  "
-            if len(tab) > 1 and len(tab) + len(mt) > width:
+
+        def flush(new_tab: str) -> None:
+            nonlocal tab, lyr
+            if tab.strip(" " + BAR) or tab.count(BAR) > 1:
                 lines.append((tab, lyr))
-                tab, lyr = BAR, " "
-            tab += mt
-            lyr += ml
-        if len(tab) > 1:
-            lines.append((tab, lyr))
+            tab, lyr = new_tab, " " * len(new_tab)
+
+        for _measure, cells in self._measure_cells():
+            parts = []
+            for token, lyric in cells:
+                w = max(len(token), len(lyric))
+                parts.append((" " + token.ljust(w), " " + lyric.ljust(w)))
+            m_tab = "".join(t for t, _ in parts) + " " + BAR
+            if len(tab) + len(m_tab) > width and len(tab) > 1:
+                flush(BAR)
+            if len(tab) + len(m_tab) <= width:
+                tab += m_tab
+                lyr += "".join(ly for _, ly in parts) + "  "
+                continue
+            for t, ly in parts:  # a measure longer than a line: split between tokens
+                if len(tab) + len(t) > width and tab.strip(" " + BAR):
+                    flush(" ")
+                tab += t
+                lyr += ly
+            tab += " " + BAR
+            lyr += "  "
+        flush(BAR)
         for t, ly in lines:
             out.append(t.rstrip())
             if ly.strip():
