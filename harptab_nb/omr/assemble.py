@@ -1,0 +1,305 @@
+"""From glyphs to music: pitches, durations, bar-long accidentals, measures, a music21 Score."""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from typing import Any
+
+from .model import Glyph, OmrWarning, StaffReading
+
+__all__ = ["resolve_staff", "build_score", "CLEF_BOTTOM_LINE"]
+
+#: diatonic number (octave * 7 + letter index) of each clef's bottom line
+CLEF_BOTTOM_LINE = {"treble": 4 * 7 + 2, "bass": 2 * 7 + 4}
+LETTERS = "CDEFGAB"
+SHARP_ORDER = "FCGDAEB"
+ALTER = {"sharp": 1, "flat": -1, "natural": 0}
+NATURAL_MIDI = [0, 2, 4, 5, 7, 9, 11]
+#: hole counts of engraved digits 0-9
+DIGIT_HOLES = {0: 1, 1: 0, 2: 0, 3: 0, 4: 1, 5: 0, 6: 1, 7: 0, 8: 2, 9: 1}
+
+
+def key_alter(fifths: int, letter: int) -> int:
+    name = LETTERS[letter]
+    if fifths > 0 and name in SHARP_ORDER[:fifths]:
+        return 1
+    if fifths < 0 and name in SHARP_ORDER[::-1][: -fifths]:
+        return -1
+    return 0
+
+
+def _dur(g: Glyph) -> Fraction:
+    d = g.duration
+    total = d
+    add = d
+    for _ in range(g.dots):
+        add /= 2
+        total += add
+    return total
+
+
+def _attach_accidentals(st: StaffReading, warnings: list[OmrWarning]) -> None:
+    sp = st.space
+    notes = [g for g in st.glyphs if g.kind == "note"]
+    for a in [g for g in st.glyphs if g.kind == "accidental"]:
+        body_y = a.box[3] - 0.55 * sp if a.name == "flat" else a.cy
+        best, best_gap = None, None
+        for n in notes:
+            gap = n.box[0] - a.box[2]
+            if -0.3 * sp <= gap <= 1.6 * sp and abs(n.cy - body_y) <= 0.7 * sp:
+                if best_gap is None or gap < best_gap:
+                    best, best_gap = n, gap
+        if best is None:
+            warnings.append(
+                OmrWarning(
+                    f"{a.name} sign with no note beside it, ignored",
+                    page=st.page,
+                    staff=st.index,
+                    x=a.cx,
+                    y=a.cy,
+                )
+            )
+            a.value = "orphan"
+            continue
+        best.accidental = a.name
+
+
+def _attach_ties(st: StaffReading, order: list[Glyph]) -> None:
+    sp = st.space
+    notes = [g for g in order if g.kind == "note"]
+    for t in [g for g in st.glyphs if g.kind == "tie"]:
+        for a, b in zip(notes, notes[1:], strict=False):
+            if a.step != b.step:
+                continue
+            if (
+                t.box[0] >= a.box[0] - 0.2 * sp
+                and t.box[0] <= a.box[2] + 0.6 * sp
+                and t.box[2] >= b.box[0] - 0.6 * sp
+                and t.box[2] <= b.box[2] + 0.3 * sp
+                and abs(t.cy - a.cy) <= 2.0 * sp
+            ):
+                a.tie_start = True
+                break
+
+
+def resolve_staff(st: StaffReading, warnings: list[OmrWarning]) -> list[Glyph]:
+    """Notes, rests and bars of one staff in reading order, with chords reduced."""
+    _attach_accidentals(st, warnings)
+    sp = st.space
+    events = sorted(
+        (g for g in st.glyphs if g.kind in ("note", "rest", "bar")), key=lambda g: g.cx
+    )
+    out: list[Glyph] = []
+    for g in events:
+        if g.kind == "bar":
+            if out and out[-1].kind == "bar" and g.box[0] - out[-1].box[2] < 1.3 * sp:
+                continue
+            out.append(g)
+            continue
+        if g.kind == "note" and out and out[-1].kind == "note":
+            prev = out[-1]
+            same_stem = prev.stem == g.stem and abs(
+                prev.value["stem_x"] - g.value["stem_x"]  # type: ignore[index]
+            ) <= 0.4 * sp
+            if same_stem and abs(prev.cx - g.cx) < 1.6 * sp:
+                # a chord: keep the top note (the melody), say so
+                warnings.append(
+                    OmrWarning(
+                        "chord read: only its top note kept",
+                        page=st.page,
+                        staff=st.index,
+                        x=g.cx,
+                        y=g.cy,
+                        kind="chord",
+                    )
+                )
+                if g.step > prev.step:
+                    g.beams = max(g.beams, prev.beams)
+                    out[-1] = g
+                continue
+        out.append(g)
+    _attach_ties(st, out)
+    return out
+
+
+def _time_from_bars(tg: Glyph | None, bar_ql: Fraction | None) -> tuple[int, int] | None:
+    lowers = {0: [2], 1: [4], 2: [8]}
+    if tg is None or not isinstance(tg.value, dict):
+        return None
+    lo = tg.value["lower"]
+    up = tg.value["upper"]
+    if len(lo) == 2:
+        dens = [16]
+    else:
+        dens = lowers.get(lo[0], [4])
+    if len(up) == 2:
+        nums = [12] if up[1] == 1 or True else [12]
+        if up == (0, 0):
+            nums = [11]
+        elif up == (0, 1):
+            nums = [12, 10]
+    else:
+        nums = [n for n, hh in DIGIT_HOLES.items() if hh == up[0] and n >= 2]
+    if bar_ql is not None:
+        for den in dens:
+            num = bar_ql * den / 4
+            if num.denominator == 1 and int(num) in nums:
+                return int(num), den
+        for den in dens:
+            num = bar_ql * den / 4
+            if num.denominator == 1 and 1 <= num <= 16:
+                return int(num), den
+    # no bars to go by: the most common signatures first
+    for guess in ((3, 4), (2, 4), (4, 4), (6, 8), (9, 8), (12, 8), (3, 8), (2, 2), (3, 2)):
+        if guess[0] in nums and guess[1] in dens:
+            return guess
+    return None
+
+
+def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title: str = "") -> Any:
+    """A music21 Score (one part, measures) from every staff read on every page."""
+    from music21 import clef as m21clef
+    from music21 import key as m21key
+    from music21 import meter, note, stream, tie
+
+    staves = [(st, resolve_staff(st, warnings)) for st in readings]
+    # measure lengths in quarter notes, to settle time-signature digits
+    lengths: list[Fraction] = []
+    for _st, ev in staves:
+        cur = Fraction(0)
+        for g in ev:
+            if g.kind == "bar":
+                if cur:
+                    lengths.append(cur)
+                cur = Fraction(0)
+            else:
+                cur += _dur(g)
+    full = lengths[1:-1] if len(lengths) > 2 else lengths
+    bar_ql = Counter(full).most_common(1)[0][0] if full else None
+
+    first = next((st for st in readings), None)
+    time_sig: tuple[int, int] | None = None
+    symbol = None
+    for st in readings:
+        tg = next((g for g in st.glyphs if g.kind == "time"), None)
+        if tg is None:
+            continue
+        if st.time is not None:
+            time_sig, symbol = st.time, st.time_symbol
+        else:
+            time_sig = _time_from_bars(tg, bar_ql)
+        break
+    if time_sig is None and bar_ql is not None:
+        q = bar_ql
+        time_sig = (int(q), 4) if q.denominator == 1 else (int(q * 2), 8)
+        if first is not None:
+            warnings.append(
+                OmrWarning(
+                    f"time signature not read, {time_sig[0]}/{time_sig[1]} guessed from bar lengths",
+                    page=first.page,
+                    staff=first.index,
+                    kind="time",
+                )
+            )
+    measure_ql = Fraction(time_sig[0] * 4, time_sig[1]) if time_sig else None
+
+    score = stream.Score()
+    if title:
+        from music21 import metadata
+
+        score.metadata = metadata.Metadata(title=title)
+    part = stream.Part(id="P1")
+    part.partName = "Melody"
+    score.insert(0, part)
+
+    number = 1
+    measure = stream.Measure(number=number)
+    cur_clef = None
+    cur_key: int | None = None
+    measure_acc: dict[int, int] = {}
+    pending_tie: tuple[Any, int] | None = None  # (note, diatonic) of a tie start
+    n_measures_content = 0
+    if time_sig:
+        ts = meter.TimeSignature(f"{time_sig[0]}/{time_sig[1]}")
+        if symbol:
+            ts.symbol = symbol
+        measure.insert(0, ts)
+
+    def close_measure() -> None:
+        nonlocal measure, number, measure_acc, n_measures_content
+        if measure.notesAndRests:
+            rests = list(measure.notesAndRests)
+            if (
+                measure_ql is not None
+                and len(rests) == 1
+                and rests[0].isRest
+                and rests[0].quarterLength == 4
+                and measure_ql != 4
+            ):
+                rests[0].quarterLength = measure_ql  # a whole-bar rest
+            part.append(measure)
+            number += 1
+            measure = stream.Measure(number=number)
+            n_measures_content += 1
+        measure_acc = {}
+
+    for st, events in staves:
+        if st.clef != cur_clef:
+            measure.insert(0 if not measure.notesAndRests else measure.highestTime,
+                           m21clef.TrebleClef() if st.clef == "treble" else m21clef.BassClef())
+            cur_clef = st.clef
+        fifths = st.key_fifths if st.key_fifths is not None else (cur_key or 0)
+        if fifths != cur_key:
+            measure.insert(0 if not measure.notesAndRests else measure.highestTime,
+                           m21key.KeySignature(fifths))
+            cur_key = fifths
+        base = CLEF_BOTTOM_LINE[st.clef]
+        for g in events:
+            if g.kind == "bar":
+                close_measure()
+                continue
+            if g.kind == "rest":
+                r = note.Rest(quarterLength=_dur(g))
+                measure.append(r)
+                pending_tie = None
+                continue
+            diat = base + g.step
+            letter = diat % 7
+            octave = diat // 7
+            if pending_tie is not None and pending_tie[1] == diat:
+                midi = pending_tie[0].pitch.midi
+                alter = None
+            else:
+                if g.accidental is not None:
+                    alter = ALTER[g.accidental]
+                    measure_acc[diat] = alter
+                elif diat in measure_acc:
+                    alter = measure_acc[diat]
+                else:
+                    alter = key_alter(fifths, letter)
+                midi = (octave + 1) * 12 + NATURAL_MIDI[letter] + alter
+            n = note.Note(quarterLength=_dur(g))
+            n.pitch.midi = midi
+            if alter is not None:
+                from music21 import pitch as m21pitch
+
+                n.pitch = m21pitch.Pitch(step=LETTERS[letter], octave=octave)
+                if alter:
+                    n.pitch.accidental = alter
+            if pending_tie is not None and pending_tie[1] == diat:
+                n.pitch = pending_tie[0].pitch
+                prev_note = pending_tie[0]
+                prev_note.tie = tie.Tie("start" if prev_note.tie is None else "continue")
+                n.tie = tie.Tie("stop")
+            g.midi = n.pitch.midi
+            g.name = n.pitch.nameWithOctave
+            measure.append(n)
+            pending_tie = (n, diat) if g.tie_start else None
+    close_measure()
+    if len(part.getElementsByClass("Measure")) == 0:
+        return score
+    m1 = part.getElementsByClass("Measure")[0]
+    if measure_ql is not None and m1.duration.quarterLength < measure_ql:
+        m1.paddingLeft = float(measure_ql - Fraction(m1.duration.quarterLength).limit_denominator(64))
+    return score

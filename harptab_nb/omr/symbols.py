@@ -1,0 +1,620 @@
+"""Symbol detection and classification on one staff, by geometry in staff spaces.
+
+No templates: noteheads are found by a morphological opening of the line-free image
+(after filling the small holes of hollow heads), stems by vertical runs beside the
+head, beams and flags by counting thick runs next to the stem tip, and the other
+symbols (rests, bar lines, accidentals, dots, clefs, time-signature digits, ties) by
+the size, fill and stroke structure of their connected components.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy import ndimage
+
+from .model import Glyph, OmrWarning, StaffReading
+from .staff import Staff
+
+__all__ = ["read_staff"]
+
+
+@dataclass
+class _Comp:
+    y0: int
+    x0: int
+    y1: int  # exclusive
+    x1: int  # exclusive
+    mask: np.ndarray  # bool crop
+    used: bool = False
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2.0
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2.0
+
+    @property
+    def fill(self) -> float:
+        return float(self.mask.mean()) if self.mask.size else 0.0
+
+    def box(self, oy: int) -> tuple[int, int, int, int]:
+        return (self.x0, self.y0 + oy, self.x1, self.y1 + oy)
+
+
+def _holes(mask: np.ndarray) -> int:
+    """Number of enclosed background regions in a binary crop."""
+    if mask.size == 0:
+        return 0
+    pad = np.pad(~mask, 1, constant_values=True)
+    lab, n = ndimage.label(pad)
+    if n <= 1:
+        return 0
+    outside = lab[0, 0]
+    sizes = ndimage.sum(np.ones_like(lab), lab, np.arange(1, n + 1))
+    # ignore one- or two-pixel pinholes (noise, anti-aliasing)
+    return int(sum(1 for i, s in enumerate(sizes, start=1) if i != outside and s > 2))
+
+
+def _vertical_strokes(mask: np.ndarray, min_len: float) -> list[tuple[int, int, int, int]]:
+    """Groups of adjacent columns holding a vertical run >= min_len: (x0, x1, top, bot)."""
+    h, w = mask.shape
+    if h == 0 or w == 0:
+        return []
+    best_len = np.zeros(w, dtype=np.int64)
+    best_top = np.zeros(w, dtype=np.int64)
+    pad = np.zeros((h + 2, w), dtype=np.int8)
+    pad[1:-1] = mask
+    d = np.diff(pad, axis=0)
+    for x in range(w):
+        s = np.nonzero(d[:, x] == 1)[0]
+        e = np.nonzero(d[:, x] == -1)[0]
+        if s.size:
+            lens = e - s
+            k = int(np.argmax(lens))
+            best_len[x] = lens[k]
+            best_top[x] = s[k]
+    cols = best_len >= min_len
+    groups = []
+    x = 0
+    while x < w:
+        if cols[x]:
+            x0 = x
+            while x < w and cols[x]:
+                x += 1
+            seg = slice(x0, x)
+            k = x0 + int(np.argmax(best_len[seg]))
+            groups.append((x0, x, int(best_top[k]), int(best_top[k] + best_len[k])))
+        else:
+            x += 1
+    return groups
+
+
+def _classify_accidental(mask: np.ndarray, sp: float) -> str | None:
+    """sharp | flat | natural | None from a component crop."""
+    h, w = mask.shape
+    if not (1.4 * sp <= h <= 3.8 * sp and 0.35 * sp <= w <= 1.5 * sp):
+        return None
+    strokes = _vertical_strokes(mask, 1.3 * sp)
+    strokes = [s for s in strokes if s[1] - s[0] <= 0.35 * sp + 2]
+    if len(strokes) == 1:
+        x0, x1, top, bot = strokes[0]
+        # flat: stroke on the left, belly on the lower right, top of stroke high
+        right_ink = mask[:, x1:].sum()
+        if x0 <= 0.3 * w and right_ink > 0:
+            lower = mask[h // 2 :, x1:].sum()
+            if lower > 0.6 * right_ink:
+                return "flat"
+        return None
+    if len(strokes) == 2:
+        (a0, a1, at, ab), (b0, b1, bt, bb) = strokes
+        if b0 - a1 < 0.2 * sp:
+            return None
+        if at < bt - 0.45 * sp and ab < bb - 0.45 * sp:
+            return "natural"
+        return "sharp"
+    return None
+
+
+def _rest_kind(c: _Comp, st: Staff, sp: float, by0: int) -> str | None:
+    """Return whole | half | quarter | eighth | 16th | 32nd | None."""
+    h, w = c.h / sp, c.w / sp
+    if 0.3 <= h <= 0.8 and 0.7 <= w <= 1.8 and c.fill > 0.75:
+        line2 = st.line_y(1, c.cx)
+        line3 = st.line_y(2, c.cx)
+        # whole rest hangs from the 4th line (2nd from top), half rest sits on the middle
+        if abs(c.y0 + by0 - line2) < abs(c.y1 + by0 - line3):
+            return "whole"
+        return "half"
+    strokes = _vertical_strokes(c.mask, 1.2 * sp)
+    if strokes:
+        return None
+    if 0.9 <= w <= 1.6 and h < 0.9:
+        return None
+    # flag heads: round blobs on the left
+    k = max(2, int(round(0.3 * sp)))
+    opened = ndimage.binary_opening(c.mask, structure=np.ones((k, k), dtype=bool))
+    lab, nheads = ndimage.label(opened)
+    if 1.2 <= h <= 2.3 and 0.5 <= w <= 1.3 and c.fill < 0.6:
+        return "eighth"
+    if 2.2 <= h <= 3.6 and 0.5 <= w <= 1.5:
+        if nheads >= 2:
+            sizes = ndimage.sum(opened, lab, np.arange(1, nheads + 1))
+            big = int(np.sum(sizes > 0.08 * sp * sp))
+            tops = ndimage.find_objects(lab)
+            if big >= 2 and all(t is not None for t in tops):
+                ys = sorted((s[0].start + s[0].stop) / 2.0 for s, z in zip(tops, sizes, strict=True) if z > 0.08 * sp * sp)
+                if ys[-1] - ys[0] > 0.7 * sp:
+                    return "16th"
+        return "quarter"
+    if 3.4 < h <= 4.6 and 0.6 <= w <= 1.8 and nheads >= 3:
+        return "32nd"
+    return None
+
+
+REST_QL = {
+    "whole": Fraction(4),
+    "half": Fraction(2),
+    "quarter": Fraction(1),
+    "eighth": Fraction(1, 2),
+    "16th": Fraction(1, 4),
+    "32nd": Fraction(1, 8),
+}
+
+
+def _components(img: np.ndarray) -> list[_Comp]:
+    lab, n = ndimage.label(img, structure=np.ones((3, 3), dtype=bool))
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        m = lab[sl] == i
+        out.append(_Comp(sl[0].start, sl[1].start, sl[0].stop, sl[1].stop, m))
+    return out
+
+
+def _runs(col: np.ndarray) -> list[tuple[int, int]]:
+    pad = np.zeros(col.size + 2, dtype=np.int8)
+    pad[1:-1] = col
+    d = np.diff(pad)
+    s = np.nonzero(d == 1)[0]
+    e = np.nonzero(d == -1)[0]
+    return list(zip(s.tolist(), e.tolist(), strict=True))
+
+
+def _find_stem(
+    img: np.ndarray, hx0: int, hx1: int, cy: int, sp: float
+) -> tuple[int, int, int, int]:
+    """(direction, stem x, tip y, length) for a head box in band coordinates."""
+    h, w = img.shape
+    best = (0, 0, 0, 0)
+    # stem up on the right side, stem down on the left side (engraving convention)
+    for direction, xs in (
+        (1, range(int(hx1 - 0.45 * sp), int(hx1 + 0.3 * sp) + 1)),
+        (-1, range(int(hx0 - 0.3 * sp), int(hx0 + 0.45 * sp) + 1)),
+    ):
+        for x in xs:
+            if not 0 <= x < w:
+                continue
+            col = img[:, x]
+            lo = int(cy - 0.6 * sp) if direction == 1 else int(cy - 0.25 * sp)
+            hi = int(cy + 0.25 * sp) if direction == 1 else int(cy + 0.6 * sp)
+            for s, e in _runs(col):
+                if e <= lo or s >= hi:
+                    continue
+                length = (cy - s) if direction == 1 else (e - cy)
+                if length > best[3]:
+                    tip = s if direction == 1 else e - 1
+                    best = (direction, x, tip, length)
+    if best[3] < 2.0 * sp:
+        return (0, 0, 0, 0)
+    return best
+
+
+def _count_beams(img: np.ndarray, stem: tuple[int, int, int, int], sp: float) -> int:
+    direction, sx, tip, length = stem
+    h, w = img.shape
+    reach = min(2.6 * sp, length - 1.0 * sp)
+    if direction == 1:
+        y0, y1 = int(tip - 0.3 * sp), int(tip + reach)
+    else:
+        y0, y1 = int(tip - reach), int(tip + 0.3 * sp) + 1
+    y0, y1 = max(0, y0), min(h, y1)
+    best = 0
+    for d in (0.3, 0.45, 0.65):
+        for sgn in (-1, 1):
+            x = int(round(sx + sgn * d * sp))
+            if not 0 <= x < w:
+                continue
+            runs = [(s, e) for s, e in _runs(img[y0:y1, x]) if e - s >= 0.28 * sp]
+            best = max(best, len(runs))
+    return min(best, 4)
+
+
+def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.ndarray, int]:
+    """Label image of notehead-shaped blobs (hollow heads filled first).
+
+    Holes are looked for in the image *with* staff lines, where the rings of hollow
+    heads are still closed (line removal can open them where they touch a line).
+    """
+    filled = ndimage.binary_fill_holes(ink)
+    holes = filled & ~ink
+    if holes.any():
+        hl, hn = ndimage.label(holes)
+        sizes = ndimage.sum(holes, hl, np.arange(1, hn + 1))
+        small = np.zeros(hn + 1, dtype=bool)
+        small[1:] = sizes <= 0.7 * sp * sp
+        # head holes are wider than tall; gaps closed by stems and lines are not
+        for j, sl in enumerate(ndimage.find_objects(hl), start=1):
+            if small[j] and sl is not None:
+                hh = sl[0].stop - sl[0].start
+                ww = sl[1].stop - sl[1].start
+                if ww < 0.8 * hh or ww < 0.2 * sp:
+                    small[j] = False
+        sh = small[hl]
+        # a staff line crossing a hollow head splits its hole in two: bridge it
+        k = max(3, int(round(0.25 * sp)))
+        sh = ndimage.binary_closing(sh, structure=np.ones((k, 1), dtype=bool))
+        band = band | sh
+    hr = max(3, int(round(0.62 * sp)))
+    wr = max(3, int(round(0.72 * sp)))
+    er = ndimage.minimum_filter(band.view(np.uint8), size=(hr, wr))
+    op = ndimage.maximum_filter(er, size=(hr, wr)).astype(bool) & band
+    lab, n = ndimage.label(op)
+    return lab, n
+
+
+def read_staff(
+    ink: np.ndarray,
+    noline: np.ndarray,
+    st: Staff,
+    index: int,
+    page: int,
+    band: tuple[int, int],
+    warnings: list[OmrWarning],
+) -> StaffReading:
+    """Read one staff from the line-free image within rows ``band``."""
+    sp = st.space
+    by0, by1 = band
+    img = noline[by0:by1]
+    reading = StaffReading(
+        page=page,
+        index=index,
+        lines=[float(v) for v in st.lines],
+        x0=st.x0,
+        x1=st.x1,
+        space=sp,
+    )
+
+    def warn(msg: str, x: float, y: float, kind: str = "uncertain") -> None:
+        warnings.append(OmrWarning(msg, page=page, staff=index, x=x, y=y, kind=kind))
+
+    top = st.top - by0
+    bottom = st.bottom - by0
+    comps = _components(img)
+    glyphs: list[Glyph] = []
+    header_end = _read_header(comps, st, sp, by0, reading, glyphs, warn)
+    # accidentals first: they stand close to heads and must not merge with them
+    src = img
+    ink_band = ink[by0:by1]
+    acc_removed = False
+    for c in comps:
+        if c.used or not (1.4 * sp <= c.h <= 3.8 * sp and c.w <= 1.5 * sp):
+            continue
+        acc = _classify_accidental(c.mask, sp)
+        if acc is None:
+            continue
+        c.used = True
+        glyphs.append(Glyph("accidental", c.box(by0), name=acc))
+        if not acc_removed:
+            src = img.copy()
+            ink_band = ink_band.copy()
+            acc_removed = True
+        region = (slice(c.y0, c.y1), slice(c.x0, c.x1))
+        src[region] &= ~c.mask
+        ink_band[region] &= ~c.mask
+    lab, n = _notehead_blobs(src, ink_band, sp)
+    heads: list[Glyph] = []
+    head_boxes = []
+    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        hy0, hy1 = sl[0].start, sl[0].stop
+        hx0, hx1 = sl[1].start, sl[1].stop
+        hh, hw = (hy1 - hy0) / sp, (hx1 - hx0) / sp
+        m = lab[sl] == i
+        area = m.sum() / (sp * sp)
+        if not (0.55 <= hh <= 1.45 and 0.85 <= hw <= 2.4 and area >= 0.55):
+            continue
+        if hx0 <= header_end or hx0 > st.x1 + sp:
+            continue
+        cy = (hy0 + hy1) / 2.0
+        # noteheads sit within the staff or on ledger lines near it
+        if cy < top - 6 * sp or cy > bottom + 6 * sp:
+            continue
+        ink_frac = float(img[sl][m].mean())
+        hollow = ink_frac < 0.88
+        # the opening shaves the head: measure its real extent on the image
+        pad = int(round(0.2 * sp))
+        ys0, xs0 = max(0, hy0 - pad), max(0, hx0 - pad)
+        near = ndimage.binary_dilation(m, iterations=pad)
+        near = np.pad(near, ((hy0 - ys0, 0), (hx0 - xs0, 0)))
+        area_img = img[ys0 : ys0 + near.shape[0], xs0 : xs0 + near.shape[1]]
+        near = near[: area_img.shape[0], : area_img.shape[1]]
+        cols = np.nonzero((area_img & near).any(axis=0))[0]
+        if cols.size:
+            hx0, hx1 = xs0 + int(cols[0]), xs0 + int(cols[-1]) + 1
+            hw = (hx1 - hx0) / sp
+        stem = _find_stem(img, hx0, hx1, int(round(cy)), sp)
+        if stem[0] == 0:
+            if not hollow:
+                # filled head without stem: most likely not a note (clef, digit, text)
+                continue
+            if hw < 1.25 or not -7 <= st.step_of((hx0 + hx1) / 2, cy + by0) <= 15:
+                continue
+            kind, base = "whole", Fraction(4)
+        elif hollow:
+            kind, base = "hollow", Fraction(2)
+        else:
+            kind, base = "filled", Fraction(1)
+        beams = _count_beams(img, stem, sp) if kind == "filled" else 0
+        if kind == "filled" and 1.45 < hh:
+            warn("notehead taller than usual (two heads?)", (hx0 + hx1) / 2, cy + by0)
+        x_page = (hx0 + hx1) / 2.0
+        g = Glyph(
+            "note",
+            (hx0, hy0 + by0, hx1, hy1 + by0),
+            step=st.step_of(x_page, cy + by0),
+            head=kind,
+            stem=stem[0],
+            beams=beams,
+            duration=base / (2**beams),
+            value={"stem_x": stem[1], "tip": stem[2] + by0, "area": area},
+        )
+        heads.append(g)
+        head_boxes.append((hx0, hy0, hx1, hy1))
+
+    # grace notes are small: drop heads much smaller than the typical head
+    if heads:
+        areas = np.array([g.value["area"] for g in heads])  # type: ignore[index]
+        med = float(np.median(areas))
+        kept = []
+        for g, a in zip(heads, areas, strict=True):
+            if a < 0.62 * med and g.head == "filled":
+                continue
+            kept.append(g)
+        heads = kept
+
+    # components touching a notehead belong to the note (stem, beam, flag, ledger)
+    head_mask = lab > 0
+    note_comp: list[_Comp] = []
+    others: list[_Comp] = []
+    for c in comps:
+        if head_mask[c.y0 : c.y1, c.x0 : c.x1][c.mask].any():
+            note_comp.append(c)
+        else:
+            others.append(c)
+
+    glyphs.extend(heads)
+    tiny = 0.12 * sp
+    dots: list[_Comp] = []
+    others.sort(key=lambda c: c.x0)
+    for c in others:
+        if c.used or (c.w < tiny and c.h < tiny):
+            continue
+        hs, ws = c.h / sp, c.w / sp
+        # outside the staff band proper: only ties/slurs and dots matter there
+        if c.y1 < top - 4.5 * sp or c.y0 > bottom + 4.5 * sp:
+            continue
+        if 0.2 <= hs <= 0.75 and 0.2 <= ws <= 0.75 and c.fill > 0.55 and 0.6 < c.h / max(c.w, 1) < 1.6:
+            dots.append(c)
+            continue
+        # bar line: spans the staff
+        if (
+            ws <= 0.9
+            and abs(c.y0 - top) <= 0.5 * sp
+            and abs(c.y1 - 1 - bottom) <= 0.5 * sp
+            and c.fill > 0.7
+        ):
+            glyphs.append(Glyph("bar", c.box(by0), name="thick" if ws > 0.35 else "thin"))
+            continue
+        acc = _classify_accidental(c.mask, sp)
+        if acc is not None:
+            glyphs.append(Glyph("accidental", c.box(by0), name=acc))
+            continue
+        if c.y0 >= top - 1.5 * sp and c.y1 <= bottom + 1.5 * sp:
+            rk = _rest_kind(c, st, sp, by0)
+            if rk is not None:
+                glyphs.append(Glyph("rest", c.box(by0), name=rk, duration=REST_QL[rk]))
+                continue
+        if ws >= 0.9 and hs <= 1.6 and c.fill < 0.6:
+            glyphs.append(Glyph("tie", c.box(by0)))
+            continue
+        if 0.9 <= hs <= 1.7 and 0.4 <= ws <= 1.2:
+            glyphs.append(Glyph("digit", c.box(by0), value=_holes(c.mask)))
+            continue
+
+    # augmentation dots and repeat dots
+    bars = [g for g in glyphs if g.kind == "bar"]
+    notes_sorted = sorted((g for g in glyphs if g.kind in ("note", "rest")), key=lambda g: g.box[0])
+    for d in dots:
+        dcy = d.cy + by0
+        # repeat dots sit in the two middle spaces right next to a bar line
+        near_bar = any(
+            min(abs(d.x1 - b.box[0]), abs(d.x0 - b.box[2])) < 0.9 * sp for b in bars
+        )
+        mid = st.middle
+        if near_bar and abs(abs(dcy - mid) - 0.5 * sp) < 0.3 * sp:
+            continue
+        target = None
+        for g in notes_sorted:
+            gap = d.x0 - g.box[2]
+            if -0.1 * sp <= gap <= 1.3 * sp + 0.9 * sp * g.dots and abs(dcy - g.cy) <= 0.85 * sp:
+                target = g
+        if target is not None:
+            if target.kind == "rest" or target.head:
+                target.dots += 1
+        else:
+            glyphs.append(Glyph("dot", (d.x0, d.y0 + by0, d.x1, d.y1 + by0)))
+
+    glyphs.sort(key=lambda g: (g.box[0], g.box[1]))
+    reading.glyphs = glyphs
+    return reading
+
+
+def _read_header(
+    comps: list[_Comp],
+    st: Staff,
+    sp: float,
+    by0: int,
+    reading: StaffReading,
+    glyphs: list[Glyph],
+    warn,
+) -> int:
+    """Clef, key signature and time signature at the start of a staff.
+
+    Returns the x (band coordinates are page columns) where the header ends; the
+    components it used are marked ``used``.
+    """
+    top = st.top - by0
+    bottom = st.bottom - by0
+    mid = st.middle - by0
+    cand = sorted(
+        (
+            c
+            for c in comps
+            if (c.w >= 0.3 * sp or c.h >= 0.3 * sp)
+            and c.y1 > top - 3 * sp
+            and c.y0 < bottom + 3 * sp
+            and c.x1 > st.x0 - sp
+        ),
+        key=lambda c: c.x0,
+    )
+    end = st.x0
+    clef_found = False
+    key: list[str] = []
+    k = 0
+    # the clef: first symbol, near the start of the staff
+    while k < len(cand) and cand[k].x0 < st.x0 + 4 * sp:
+        c = cand[k]
+        hs, ws = c.h / sp, c.w / sp
+        if c.y1 < top - 0.2 * sp or c.y0 > bottom + 0.2 * sp:
+            k += 1  # measure numbers, text
+            continue
+        if hs >= 4.5 and c.y0 < top and c.y1 > bottom and ws >= 1.2:
+            reading.clef = "treble"
+        elif 2.2 <= hs <= 4.3 and c.y0 <= top + 0.7 * sp and 1.2 <= ws <= 3.2:
+            reading.clef = "bass"
+        elif hs < 0.9 and ws < 0.9:
+            k += 1
+            continue
+        else:
+            break
+        clef_found = True
+        c.used = True
+        glyphs.append(Glyph("clef", c.box(by0), name=reading.clef))
+        end = c.x1
+        k += 1
+        # bass clef dots and clef fragments
+        while k < len(cand) and cand[k].x0 < end + 0.8 * sp and cand[k].h < 1.2 * sp:
+            cand[k].used = True
+            end = max(end, cand[k].x1)
+            k += 1
+        break
+    if not clef_found:
+        warn("no clef found at the start of the staff, treble assumed", st.x0, st.middle)
+    digits: list[_Comp] = []
+    while k < len(cand):
+        c = cand[k]
+        if c.x0 > end + 3.5 * sp:
+            break
+        hs, ws = c.h / sp, c.w / sp
+        acc = _classify_accidental(c.mask, sp)
+        if acc in ("sharp", "flat") and not digits:
+            key.append(acc)
+            glyphs.append(Glyph("key", c.box(by0), name=acc))
+            c.used = True
+            end = c.x1
+            k += 1
+            continue
+        in_staff = c.y0 >= top - 0.7 * sp and c.y1 <= bottom + 0.7 * sp
+        # time-signature digits: upper and lower half of the staff
+        if in_staff and 1.3 <= hs <= 2.4 and 0.5 <= ws <= 2.6 and (
+            c.y1 <= mid + 0.4 * sp or c.y0 >= mid - 0.4 * sp
+        ):
+            digits.append(c)
+            c.used = True
+            end = max(end, c.x1)
+            k += 1
+            continue
+        # common time C, cut time: one symbol across the middle line
+        if (
+            in_staff
+            and 1.6 <= hs <= 4.2
+            and 1.0 <= ws <= 2.4
+            and c.y0 < mid - 0.5 * sp
+            and c.y1 > mid + 0.5 * sp
+            and not digits
+        ):
+            strokes = _vertical_strokes(c.mask, 2.2 * sp)
+            if not strokes or (
+                hs > 2.8 and all(0.25 * c.w < (s0 + s1) / 2 < 0.75 * c.w for s0, s1, _, _ in strokes)
+            ):
+                digits.append(c)
+                c.used = True
+                end = max(end, c.x1)
+                k += 1
+                break
+        break
+    if key:
+        sharps = key.count("sharp")
+        flats = key.count("flat")
+        reading.key_fifths = sharps if sharps >= flats else -flats
+    else:
+        reading.key_fifths = 0
+    if digits:
+        _read_time(digits, st, sp, by0, reading, glyphs, warn)
+    return int(end)
+
+
+def _read_time(digits, st, sp, by0, reading, glyphs, warn) -> None:
+    mid = st.middle - by0
+    uppers = [c for c in digits if c.cy < mid - 0.1 * sp]
+    lowers = [c for c in digits if c.cy > mid + 0.1 * sp]
+    centered = [c for c in digits if c.y0 < mid - 0.5 * sp and c.y1 > mid + 0.5 * sp]
+    x0 = min(c.x0 for c in digits)
+    x1 = max(c.x1 for c in digits)
+    y0 = min(c.y0 for c in digits) + by0
+    y1 = max(c.y1 for c in digits) + by0
+    if centered and not (uppers and lowers and len(centered) < len(digits)):
+        c = centered[0]
+        if c.h > 2.8 * sp:
+            reading.time_symbol = "cut"
+            reading.time = (2, 2)
+        else:
+            reading.time_symbol = "common"
+            reading.time = (4, 4)
+        glyphs.append(Glyph("time", (x0, y0, x1, y1), name=reading.time_symbol))
+        return
+    if not uppers or not lowers:
+        warn("time signature not recognised", (x0 + x1) / 2, (y0 + y1) / 2)
+        return
+    # holes tell the digits apart in part; the bar lengths decide the rest (assembly)
+    up_holes = tuple(_holes(c.mask) for c in sorted(uppers, key=lambda c: c.x0))
+    lo_holes = tuple(_holes(c.mask) for c in sorted(lowers, key=lambda c: c.x0))
+    reading.time = None
+    glyphs.append(
+        Glyph("time", (x0, y0, x1, y1), name="digits", value={"upper": up_holes, "lower": lo_holes})
+    )
