@@ -375,3 +375,21 @@ def test_error_marks_step_error_with_message(tmp_path):
     assert "not found" in subs["_step"]["message"]
     assert subs["ocr_init"]["status"] == "error"
     assert subs["ocr_parse"]["status"] == "pending"
+
+
+def test_utf16_musicxml_inside_mxl_and_plain(tmp_path, bwv66):
+    # Sibelius/Dolet wrote this corpus madrigal as UTF-16 inside the .mxl
+    res = read_score(_corpus_file("monteverdi/madrigal.3.18.mxl"))
+    assert res.n_parts == 5 and res.n_notes == 893
+    text = Path(bwv66.write("musicxml", fp=tmp_path / "u8.musicxml")).read_text("utf-8")
+    text = text.replace('encoding="utf-8"', 'encoding="UTF-16"')
+    u16 = tmp_path / "u16.musicxml"
+    u16.write_text(text, encoding="utf-16")
+    assert u16.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    assert _soprano_midi(read_score(u16)) == BWV66_SOPRANO
+    mxl = tmp_path / "u16.mxl"
+    with zipfile.ZipFile(mxl, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("META-INF/container.xml",
+                    '<container><rootfiles><rootfile full-path="s.xml"/></rootfiles></container>')
+        zf.writestr("s.xml", u16.read_bytes())
+    assert _soprano_midi(read_score(mxl)) == BWV66_SOPRANO

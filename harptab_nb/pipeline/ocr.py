@@ -287,7 +287,7 @@ def _parse(plan: _Plan) -> tuple[Any, list[str]]:
         warnings.simplefilter("always")
         try:
             if plan.format == "mxl":
-                data = _read_mxl(plan.path)
+                data = _decode_xml(_read_mxl(plan.path))
                 score = converter.parseData(data, format="musicxml", forceSource=True)
             elif plan.format == "abc":
                 score = converter.parseFile(
@@ -362,6 +362,27 @@ def _read_mxl(path: Path, limit: int | None = None) -> bytes:
     if not out.strip():
         raise ScoreReadError(f"{path.name} holds an empty MusicXML document")
     return bytes(out)
+
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _decode_xml(data: bytes) -> str:
+    """MusicXML bytes as text, honouring a BOM or the declared encoding (Sibelius
+    writes UTF-16); the declaration is dropped so the parser does not re-decode."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        m = _XML_ENCODING.match(data[:200])
+        encoding = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        text = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        text = data.decode("utf-8", errors="replace")
+    return _XML_DECL.sub("", text, count=1).lstrip()
 
 
 def _mxl_rootfile(zf: zipfile.ZipFile) -> str | None:
