@@ -154,10 +154,13 @@ class ConversionHandle:
     """
 
     def __init__(self, result: ConversionResult, thread: threading.Thread,
-                 raise_on_error: bool) -> None:
+                 finished: threading.Event, raise_on_error: bool) -> None:
         self.tracker = result.tracker
         self.partial = result
         self._thread = thread
+        # an Event, not thread.join(): a join interrupted by Ctrl-C can leave the thread
+        # looking stopped while it still runs (CPython gh-90882)
+        self._finished = finished
         self._raise = raise_on_error
 
     @property
@@ -166,15 +169,15 @@ class ConversionHandle:
 
     def done(self) -> bool:
         """True once the run ended (completed, failed or cancelled)."""
-        return not self._thread.is_alive()
+        return self._finished.is_set()
 
     def cancel(self) -> None:
         """Stop at the next step or substep boundary; the status becomes ``cancelled``."""
         self.tracker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """Block until the run ends; False if ``timeout`` passed first."""
+        return self._finished.wait(timeout)
 
     def result(self, timeout: float | None = None) -> ConversionResult:
         """Wait for the end and return the result; re-raises the run's error (unless
@@ -252,9 +255,17 @@ def convert(
         if result.error is not None and raise_on_error:
             raise result.error
         return result
-    thread = threading.Thread(target=run, name=f"harptab-convert-{tracker.session_id}",
+    finished = threading.Event()
+
+    def target() -> None:
+        try:
+            run()
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=target, name=f"harptab-convert-{tracker.session_id}",
                               daemon=True)
-    handle = ConversionHandle(result, thread, raise_on_error)
+    handle = ConversionHandle(result, thread, finished, raise_on_error)
     thread.start()
     return handle
 
