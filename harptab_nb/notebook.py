@@ -1,0 +1,138 @@
+"""Jupyter integration that costs nothing outside a kernel.
+
+* :func:`attach` - the hook a runner calls: inside a Jupyter kernel it shows a live
+  tracker and each step's result as it arrives and returns the ``on_result`` callback
+  to pass on; outside a kernel it returns the given callback unchanged and imports
+  nothing. It is idempotent per tracker.
+* :func:`convert` - :func:`harptab_nb.pipeline.runner.convert` plus :func:`attach`, so a
+  notebook cell ``convert("tune.musicxml")`` shows tracker and results by itself.
+* :func:`register_formatters` - rich HTML reprs for every step result (score, melody,
+  analysis, mapping, transposition report, output files, conversion result), and a
+  text repr of the conversion result without machine-specific absolute paths.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import Any
+
+_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_registered: set[int] = set()
+
+
+def _ipython() -> Any:
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Notebook, Voila, nbval, nbconvert)."""
+    ip = _ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def attach(tracker: Any, on_result: Any = None, *, background: bool = False,
+           **options: Any) -> Any:
+    """Show ``tracker`` live (and the step results) when running in a notebook.
+
+    Returns the ``on_result(step_id, value)`` callback for the runner: the view's,
+    chained with ``on_result`` if one was given. Outside a notebook returns
+    ``on_result`` as is. ``background=True`` puts results in widgets (a worker thread
+    cannot append outputs to a cell reliably); otherwise they are displayed statically.
+    """
+    if not in_notebook():
+        return on_result
+    view = _views.get(tracker)
+    if view is None:
+        register_formatters()
+        from .widgets import LiveView
+
+        view = LiveView(tracker, mode="widgets" if background else "display", **options)
+        _views[tracker] = view
+        view.show()
+    if on_result is None or on_result == view.on_result:
+        return view.on_result
+
+    def both(step_id: str, value: Any) -> None:
+        view.on_result(step_id, value)
+        on_result(step_id, value)
+
+    return both
+
+
+def convert(source: Any, *, tracker: Any = None, on_result: Any = None,
+            background: bool = False, show: bool | None = None, **kwargs: Any) -> Any:
+    """Run a conversion (see :func:`harptab_nb.pipeline.runner.convert`); in a notebook
+    the tracker and every step's result appear under the cell as the run goes."""
+    from .pipeline.runner import convert as run
+    from .tracker import create_tracker
+
+    if show is None:
+        show = in_notebook()
+    if show:
+        tracker = tracker if tracker is not None else create_tracker(
+            kwargs.pop("session_id", None), kwargs.pop("lang", "en"))
+        on_result = attach(tracker, on_result, background=background)
+    return run(source, tracker=tracker, on_result=on_result, background=background, **kwargs)
+
+
+def _html(render: Any) -> Any:
+    def fmt(obj: Any) -> str:
+        return render(obj)
+    return fmt
+
+
+def register_formatters(ip: Any = None) -> bool:
+    """Register HTML reprs for the step results in IPython (idempotent). Returns
+    False when not running under IPython."""
+    ip = ip if ip is not None else _ipython()
+    if ip is None:
+        return False
+    if id(ip) in _registered:
+        return True
+    from . import results, views
+
+    def melody(obj: Any) -> str:
+        return results.melody_parts(obj)[0]._repr_html_()
+
+    def report(obj: Any) -> str:
+        return results.iter_html([results.HTMLPart(views.options_html(obj))])
+
+    def conversion(obj: Any) -> str:
+        return results.summary_html(obj.tracker.to_json(), obj.outputs)
+
+    def outputs(obj: Any) -> str:
+        return views.outputs_html(obj)
+
+    html = ip.display_formatter.formatters["text/html"]
+    for module, name, fn in (
+        ("harptab_nb.pipeline.ocr", "ScoreResult", views.score_html),
+        ("harptab_nb.music", "Melody", melody),
+        ("harptab_nb.pipeline.analysis", "Analysis", views.analysis_html),
+        ("harptab_nb.pipeline.mapping_load", "HarpMapping", views.mapping_html),
+        ("harptab_nb.harmonica", "Harmonica", views.chart_html),
+        ("harptab_nb.pipeline.transpose", "TranspositionReport", report),
+        ("harptab_nb.pipeline.pdf", "OutputFiles", outputs),
+        ("harptab_nb.pipeline.runner", "ConversionResult", conversion),
+    ):
+        html.for_type_by_name(module, name, fn)
+
+    def conversion_text(obj: Any, p: Any, cycle: bool) -> None:
+        pdf = views.display_path(obj.pdf) if obj.pdf else None
+        tail = f" failed at {obj.failed_step}: {obj.message}" if obj.error else ""
+        p.text(f"<ConversionResult {obj.source!r} {obj.status}"
+               f"{' -> ' + pdf if pdf else ''}{tail}>")
+
+    ip.display_formatter.formatters["text/plain"].for_type_by_name(
+        "harptab_nb.pipeline.runner", "ConversionResult", conversion_text)
+    _registered.add(id(ip))
+    return True
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """``%load_ext harptab_nb.notebook``: register the rich reprs."""
+    register_formatters(ip)
