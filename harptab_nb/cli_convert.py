@@ -168,7 +168,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """``harptab history``: a table (or JSON) of past conversions, newest first."""
-    from .history import history, history_path
+    from .history import history_path, list_history
 
     if args.limit < 1:
         raise OptionError(f"--limit must be 1 or more, not {args.limit}")
@@ -176,7 +176,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         args.status, ("completed", "error", "cancelled"), "status")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        entries = history(args.limit, status=status)
+        entries = list_history(args.limit, status=status)
     for w in caught:
         print(f"harptab: warning: {w.message}", file=sys.stderr)
     if args.json:

@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-__all__ = ["HistoryEntry", "data_dir", "history_path", "record", "history", "clear_history"]
+__all__ = ["HistoryEntry", "data_dir", "history_path", "record", "history", "list_history",
+           "clear_history"]
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ def _move_aside(path: Path) -> None:
     path.replace(target)
 
 
-def history(limit: int | None = None, *, status: str | None = None) -> list[HistoryEntry]:
+def list_history(limit: int | None = None, *, status: str | None = None
+                 ) -> list[HistoryEntry]:
     """Past conversions, newest first (``limit`` most recent; optional ``status`` filter).
 
     A missing file gives ``[]``; a corrupt one gives ``[]`` with a warning (the next
@@ -241,7 +243,12 @@ class _CallableModule(types.ModuleType):
 
     def __call__(self, limit: int | None = None, *, status: str | None = None
                  ) -> list[HistoryEntry]:
-        return history(limit, status=status)
+        """Past conversions, newest first (see :func:`list_history`)."""
+        return list_history(limit, status=status)
 
 
 sys.modules[__name__].__class__ = _CallableModule
+#: ``history`` is this (callable) module itself, so ``harptab_nb.history``,
+#: ``from harptab_nb.history import history`` and ``import harptab_nb.history`` all name
+#: the same object, whichever way the package exports it.
+history = sys.modules[__name__]

@@ -53,6 +53,11 @@ def test_package_level_history_is_callable(home):
     # harptab_nb.history is the submodule (imported above) and is callable
     entries = harptab_nb.history()
     assert [e.session_id for e in entries] == ["pkg"]
+    # every way of naming it gives the same callable object
+    from harptab_nb.history import history as by_name
+
+    assert by_name is hist and hist.history is hist and callable(hist)
+    assert hist.list_history() == entries
     assert harptab_nb.history(limit=1)[0].session_id == "pkg"
 
 
