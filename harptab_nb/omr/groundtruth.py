@@ -81,6 +81,14 @@ def to_musicxml(score: Any) -> str:
         site = mm.activeSite
         if site is not None:
             site.remove(mm)
+    # ties between different pitches (ABC '-' misread) are drawn by engravers as
+    # lines across the page: drop them
+    for part in getattr(s, "parts", [s]):
+        notes = [n for n in part.recurse().notes if not n.duration.isGrace]
+        for a, b in zip(notes, notes[1:] + [None], strict=True):
+            if a.tie is not None and a.tie.type in ("start", "continue"):
+                if b is None or getattr(b, "pitches", None) != a.pitches:
+                    a.tie = None if a.tie.type == "start" else a.tie.__class__("stop")
     # printed accidentals must agree with the pitches (ABC imports may leave them unset)
     for part in getattr(s, "parts", [s]):
         prev = None

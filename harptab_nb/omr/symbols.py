@@ -54,6 +54,17 @@ class _Comp:
         return (self.x0, self.y0 + oy, self.x1, self.y1 + oy)
 
 
+def _union(parts: list[_Comp]) -> np.ndarray:
+    x0 = min(p.x0 for p in parts)
+    y0 = min(p.y0 for p in parts)
+    x1 = max(p.x1 for p in parts)
+    y1 = max(p.y1 for p in parts)
+    out = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    for p in parts:
+        out[p.y0 - y0 : p.y1 - y0, p.x0 - x0 : p.x1 - x0] |= p.mask
+    return out
+
+
 def _holes(mask: np.ndarray) -> int:
     """Number of enclosed background regions in a binary crop."""
     if mask.size == 0:
@@ -223,6 +234,29 @@ def _find_stem(
     return best
 
 
+def _stems_both_sides(
+    img: np.ndarray, hx0: int, hx1: int, hy0: int, hy1: int, direction: int, sp: float
+) -> bool:
+    """True when vertical strokes leave both ends of the blob the same way (a beam)."""
+    h, w = img.shape
+    reach = int(1.5 * sp)
+
+    def stroke(xs: range) -> bool:
+        for x in xs:
+            if not 0 <= x < w:
+                continue
+            if direction == 1:
+                seg = img[max(0, hy0 - reach) : hy0 + 1, x]
+            else:
+                seg = img[hy1 - 1 : min(h, hy1 + reach), x]
+            if seg.size and seg.all():
+                return True
+        return False
+
+    k = int(round(0.25 * sp))
+    return stroke(range(hx0 - 1, hx0 + k + 1)) and stroke(range(hx1 - k - 1, hx1 + 1))
+
+
 def _count_beams(img: np.ndarray, stem: tuple[int, int, int, int], sp: float) -> int:
     direction, sx, tip, length = stem
     h, w = img.shape
@@ -255,13 +289,13 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
         hl, hn = ndimage.label(holes)
         sizes = ndimage.sum(holes, hl, np.arange(1, hn + 1))
         small = np.zeros(hn + 1, dtype=bool)
-        small[1:] = sizes <= 0.7 * sp * sp
+        small[1:] = sizes <= 0.6 * sp * sp
         # head holes are wider than tall; gaps closed by stems and lines are not
         for j, sl in enumerate(ndimage.find_objects(hl), start=1):
             if small[j] and sl is not None:
                 hh = sl[0].stop - sl[0].start
                 ww = sl[1].stop - sl[1].start
-                if ww < 0.8 * hh or ww < 0.2 * sp:
+                if ww < 0.8 * hh or ww < 0.2 * sp or ww > 1.1 * sp or hh > 0.85 * sp:
                     small[j] = False
         sh = small[hl]
         # a staff line crossing a hollow head splits its hole in two: bridge it
@@ -310,21 +344,48 @@ def read_staff(
     src = img
     ink_band = ink[by0:by1]
     acc_removed = False
-    for c in comps:
-        if c.used or not (1.4 * sp <= c.h <= 3.8 * sp and c.w <= 1.5 * sp):
+    by_x = sorted((c for c in comps if not c.used), key=lambda c: c.x0)
+    for ci, c in enumerate(by_x):
+        if c.used or not (1.4 * sp <= c.h <= 4.6 * sp and c.w <= 1.5 * sp):
             continue
-        acc = _classify_accidental(c.mask, sp)
-        if acc is None:
+        parts = [c]
+        if (
+            c.w <= 0.9 * sp
+            and abs(c.y0 - top) <= 0.5 * sp
+            and abs(c.y1 - 1 - bottom) <= 0.5 * sp
+            and c.fill > 0.7
+        ):
+            glyphs.append(Glyph("bar", c.box(by0), name="thick" if c.w > 0.35 * sp else "thin"))
+            acc = "bar"
+        elif c.h > 3.8 * sp:
             continue
-        c.used = True
-        glyphs.append(Glyph("accidental", c.box(by0), name=acc))
+        else:
+            acc = _classify_accidental(c.mask, sp)
+            if acc is None and c.w <= 0.35 * sp:
+                # a flat or sharp split by line removal: join the small pieces beside it
+                for o in by_x[ci + 1 :]:
+                    if o.x0 > c.x1 + 0.7 * sp:
+                        break
+                    if not o.used and o.h <= 1.6 * sp and o.w <= 1.0 * sp and o.y0 >= c.y0 - 0.3 * sp and o.y1 <= c.y1 + 0.3 * sp:
+                        parts.append(o)
+                if len(parts) > 1:
+                    acc = _classify_accidental(_union(parts), sp)
+            if acc is None:
+                continue
+            x0 = min(p.x0 for p in parts)
+            y0 = min(p.y0 for p in parts)
+            x1 = max(p.x1 for p in parts)
+            y1 = max(p.y1 for p in parts)
+            glyphs.append(Glyph("accidental", (x0, y0 + by0, x1, y1 + by0), name=acc))
         if not acc_removed:
             src = img.copy()
             ink_band = ink_band.copy()
             acc_removed = True
-        region = (slice(c.y0, c.y1), slice(c.x0, c.x1))
-        src[region] &= ~c.mask
-        ink_band[region] &= ~c.mask
+        for p in parts:
+            p.used = True
+            region = (slice(p.y0, p.y1), slice(p.x0, p.x1))
+            src[region] &= ~p.mask
+            ink_band[region] &= ~p.mask
     lab, n = _notehead_blobs(src, ink_band, sp)
     heads: list[Glyph] = []
     head_boxes = []
@@ -358,6 +419,8 @@ def read_staff(
             hx0, hx1 = xs0 + int(cols[0]), xs0 + int(cols[-1]) + 1
             hw = (hx1 - hx0) / sp
         stem = _find_stem(img, hx0, hx1, int(round(cy)), sp)
+        if stem[0] != 0 and _stems_both_sides(img, hx0, hx1, hy0, hy1, stem[0], sp):
+            continue  # a stretch of beams between two stems, not a head
         if stem[0] == 0:
             if not hollow:
                 # filled head without stem: most likely not a note (clef, digit, text)
@@ -420,15 +483,6 @@ def read_staff(
             continue
         if 0.2 <= hs <= 0.75 and 0.2 <= ws <= 0.75 and c.fill > 0.55 and 0.6 < c.h / max(c.w, 1) < 1.6:
             dots.append(c)
-            continue
-        # bar line: spans the staff
-        if (
-            ws <= 0.9
-            and abs(c.y0 - top) <= 0.5 * sp
-            and abs(c.y1 - 1 - bottom) <= 0.5 * sp
-            and c.fill > 0.7
-        ):
-            glyphs.append(Glyph("bar", c.box(by0), name="thick" if ws > 0.35 else "thin"))
             continue
         acc = _classify_accidental(c.mask, sp)
         if acc is not None:
@@ -542,12 +596,26 @@ def _read_header(
             break
         hs, ws = c.h / sp, c.w / sp
         acc = _classify_accidental(c.mask, sp)
+        parts = [c]
+        if acc is None and c.w <= 0.35 * sp and 1.4 * sp <= c.h <= 3.8 * sp:
+            for o in cand[k + 1 :]:
+                if o.x0 > c.x1 + 0.7 * sp:
+                    break
+                if o.h <= 1.6 * sp and o.w <= 1.0 * sp and o.y0 >= c.y0 - 0.3 * sp and o.y1 <= c.y1 + 0.3 * sp:
+                    parts.append(o)
+            if len(parts) > 1:
+                acc = _classify_accidental(_union(parts), sp)
         if acc in ("sharp", "flat") and not digits:
             key.append(acc)
-            glyphs.append(Glyph("key", c.box(by0), name=acc))
-            c.used = True
-            end = c.x1
-            k += 1
+            x0 = min(p.x0 for p in parts)
+            y0 = min(p.y0 for p in parts)
+            x1 = max(p.x1 for p in parts)
+            y1 = max(p.y1 for p in parts)
+            glyphs.append(Glyph("key", (x0, y0 + by0, x1, y1 + by0), name=acc))
+            for p in parts:
+                p.used = True
+            end = x1
+            k += len(parts)
             continue
         in_staff = c.y0 >= top - 0.7 * sp and c.y1 <= bottom + 0.7 * sp
         # time-signature digits: upper and lower half of the staff
