@@ -63,6 +63,10 @@ def register(subparsers: Any) -> None:
                    help="harp key (C, Ab, 'Low F') or auto (default C)")
     g.add_argument("--layout-file", default=None, metavar="FILE",
                    help="your own harp layout (TOML) instead of a built-in tuning")
+    g.add_argument("--variants", action="store_true",
+                   help="with --key auto, also try low/high harps (Low F, High G ...)")
+    g.add_argument("--song-key", default=None, metavar="KEY",
+                   help="key of the song (e.g. 'G major'); default: found by the analysis")
     g.add_argument("--transpose", default="auto", metavar="auto|none|N",
                    help="auto (default): best shift within two octaves; none; or N semitones")
     g.add_argument("--max-bend", default=None, metavar="0-3",
@@ -106,7 +110,8 @@ def _convert_kwargs(args: argparse.Namespace) -> dict:
         max_bend=_int_or_none(args.max_bend, (0, 1, 2, 3), "--max-bend"),
         overbends=args.overbends,
         holes=_int_or_none(args.holes, (10, 12, 16), "--holes"),
-        layout_file=args.layout_file, part=part, tune=args.tune,
+        layout_file=args.layout_file, variants=args.variants, song_key=args.song_key,
+        part=part, tune=args.tune,
         grace_notes=args.grace_notes, expand_repeats=args.expand_repeats,
         output_dir=args.output_dir, name=args.name,
         page_size=_choice(args.page_size, PAGE_SIZES, "page size"),

@@ -293,3 +293,14 @@ def test_bad_option_fails_at_its_step_and_nothing_is_written(tmp_path):
     res = info.value.result
     assert res.failed_step == "pdf" and res.tracker.step_status("pdf") == "error"
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_song_key_and_variants_reach_the_engine(tmp_path):
+    plain = convert(str(DATA / "aloha_oe.musicxml"), output_dir=tmp_path / "a", key="auto",
+                    record_history=False)
+    wide = convert(str(DATA / "aloha_oe.musicxml"), output_dir=tmp_path / "b", key="auto",
+                   variants=True, song_key="D minor", record_history=False)
+    assert len(wide.mapping.harps) > len(plain.mapping.harps)
+    assert wide.transposition.source_key == "D minor"
+    assert plain.transposition.source_key == plain.analysis.song_key
+    assert wide.params["variants"] is True and wide.params["song_key"] == "D minor"

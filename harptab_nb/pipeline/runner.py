@@ -205,6 +205,8 @@ def convert(
     overbends: bool = False,
     holes: int | None = None,
     layout_file: str | Path | None = None,
+    variants: bool = False,
+    song_key: str | None = None,
     part: int | str | None = None,
     tune: int | None = None,
     grace_notes: bool = False,
@@ -231,6 +233,8 @@ def convert(
     ``output_dir/NAME.pdf|.txt|.json`` (``./out`` by default; the .json holds the tab and
     the final status). ``tracker`` defaults to a new registered tracker (``session_id``,
     ``lang``). ``on_result(step_id, value)`` is called as each step's result is ready.
+    ``song_key`` overrides the key found by the analysis; ``variants=True`` adds low and
+    high harps to a ``key="auto"`` search.
 
     Foreground: returns a :class:`ConversionResult`; a failure raises its typed error
     (with ``exc.result`` set) unless ``raise_on_error=False``. ``background=True``
@@ -242,6 +246,7 @@ def convert(
         "harmonica": harmonica, "key": key, "tuning": tuning, "transpose": transpose,
         "max_bend": max_bend, "overbends": overbends, "holes": holes,
         "layout_file": None if layout_file is None else str(layout_file),
+        "variants": variants, "song_key": song_key,
         "part": part, "tune": tune, "grace_notes": grace_notes,
         "expand_repeats": expand_repeats, "weights": dict(weights) if weights else None,
         "ocr_backend": ocr_backend,
@@ -333,9 +338,9 @@ class _Run:
                 mel, score=score.score, tracker=tracker))
             mapping = self._set("mapping_load", "mapping", mapping_load.load_mapping(
                 p["harmonica"], tuning=p["tuning"], key=p["key"], holes=p["holes"],
-                layout_file=p["layout_file"], tracker=tracker))
+                layout_file=p["layout_file"], variants=p["variants"], tracker=tracker))
             report = self._set("transpose", "transposition", transpose.choose_transposition(
-                mel, mapping, transpose=p["transpose"], song_key=ana.song_key,
+                mel, mapping, transpose=p["transpose"], song_key=p["song_key"] or ana.song_key,
                 max_bend=p["max_bend"], overbends=p["overbends"], tracker=tracker))
             tab = self._set("tablature", "tablature", tablature.make_tablature(
                 report, max_bend=p["max_bend"], overbends=p["overbends"],
