@@ -25,3 +25,114 @@ def make_tab(melody: Melody, key: str = "C", tuning: str = "richter") -> Tablatu
 
     report = choose_transposition(melody, load_mapping("diatonic", tuning=tuning, key=key))
     return make_tablature(report)
+
+
+# ----------------------------------------------------------------------------- PDF reading
+def pdf_chars(data: bytes) -> list[list]:
+    """Per page, the LTChar objects in content-stream order (no layout regrouping)."""
+    import io
+
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LTChar
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+
+    rm = PDFResourceManager()
+    dev = PDFPageAggregator(rm, laparams=None)
+    interp = PDFPageInterpreter(rm, dev)
+    pages = []
+    for page in PDFPage.get_pages(io.BytesIO(data)):
+        interp.process_page(page)
+        out: list = []
+
+        def walk(obj, out=out):
+            if isinstance(obj, LTChar):
+                out.append(obj)
+            elif hasattr(obj, "__iter__"):
+                for child in obj:
+                    walk(child)
+
+        walk(dev.get_result())
+        pages.append(out)
+    return pages
+
+
+def words_in_font(data: bytes, font: str) -> list[str]:
+    """Words drawn in ``font`` (subset prefix ignored), in drawing order, all pages.
+
+    A word ends at a space, a jump in x or y, or a character in another font.
+    """
+    words: list[str] = []
+    for chars in pdf_chars(data):
+        cur, last = "", None
+        for ch in chars:
+            name = ch.fontname.split("+")[-1]
+            ok = name == font and ch.get_text().strip()
+            if ok and cur and last is not None and (
+                abs(ch.y0 - last.y0) > 0.5 or ch.x0 - last.x1 > 0.8 or ch.x0 < last.x0
+            ):
+                words.append(cur)
+                cur = ""
+            if ok:
+                cur += ch.get_text()
+                last = ch
+            elif cur:
+                words.append(cur)
+                cur, last = "", None
+        if cur:
+            words.append(cur)
+    return words
+
+
+def page_texts(data: bytes) -> list[str]:
+    """Text of every page (pypdfium2, stream order)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def long_melody(min_notes: int = 500) -> Melody:
+    """Real tunes of Aird's Airs strung into one medley of at least ``min_notes``."""
+    from dataclasses import replace
+
+    from harptab_nb.music import Note
+
+    notes: list[Note] = []
+    offset, measure = 0.0, 0
+    number = 4
+    first = None
+    while len(notes) < min_notes:
+        mel = corpus_melody(f"airdsAirs/book1.abc#{number}")
+        number += 1
+        if first is None:
+            first = mel
+        if mel.time_signature != first.time_signature:
+            continue
+        base_m = None
+        for n in mel.notes:
+            if base_m is None or n.measure != base_m[0]:
+                measure += 1
+                base_m = (n.measure, measure)
+            notes.append(replace(n, offset=offset + n.offset, measure=base_m[1]))
+        offset = notes[-1].offset + notes[-1].duration
+    return replace(first, notes=tuple(notes), title="Aird's Airs medley")
+
+
+def split_with_ties(mel: Melody, every: int = 5) -> Melody:
+    """``mel`` with every ``every``-th long-enough note split in two tied halves
+    (the second a tie continuation), as a score with ties spells it."""
+    from dataclasses import replace
+
+    out = []
+    for i, n in enumerate(mel.notes):
+        if n.midi is not None and i % every == 0 and n.duration >= 1.0:
+            half = n.duration / 2
+            out.append(replace(n, duration=half))
+            out.append(replace(n, offset=n.offset + half, duration=half, lyric=None, tied=True))
+        else:
+            out.append(n)
+    return replace(mel, notes=tuple(out))

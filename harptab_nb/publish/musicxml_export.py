@@ -93,8 +93,12 @@ def _spell(midi: int, flats: bool):
     return pitch.Pitch(f"{names[midi % 12]}{midi // 12 - 1}")
 
 
-def to_score(tablature, melody=None, *, part_name: str | None = None):
-    """A music21 Score of the sounding melody with tab (verse 1) and lyrics (verse 2)."""
+def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad: str = ""):
+    """A music21 Score of the sounding melody with tab (verse 1) and lyrics (verse 2).
+
+    ``token_pad`` is put on both sides of each tab token (the engraver pads with a
+    no-break space so neighbouring tokens never touch).
+    """
     from music21 import clef, metadata, meter, note, stream, tie
 
     k = sounding_key(tablature, melody)
@@ -143,15 +147,18 @@ def to_score(tablature, melody=None, *, part_name: str | None = None):
                     prev_note.tie = tie.Tie("continue" if prev_t in ("stop", "continue") else "start")
                     el.tie = tie.Tie("stop")
                 if tn.token and not tn.tied:
-                    ly = note.Lyric(tn.token, number=TAB_VERSE, identifier=TAB_NAME,
-                                    applyRaw=True)
+                    ly = note.Lyric(f"{token_pad}{tn.token}{token_pad}", number=TAB_VERSE,
+                                    identifier=TAB_NAME, applyRaw=True)
                     if tech != "natural":
                         ly.style.color = TECHNIQUE_COLORS[tech]
                         el.style.color = TECHNIQUE_COLORS[tech]
                     el.lyrics.append(ly)
                     if tn.lyric and tn.lyric.strip():
-                        el.lyrics.append(note.Lyric(tn.lyric.strip(), number=LYRIC_VERSE,
-                                                    identifier=LYRIC_NAME, applyRaw=True))
+                        words = note.Lyric(tn.lyric.strip(), number=LYRIC_VERSE,
+                                           identifier=LYRIC_NAME, applyRaw=True)
+                        if tech != "natural":  # keep the words black under a coloured note
+                            words.style.color = TECHNIQUE_COLORS["natural"]
+                        el.lyrics.append(words)
                 prev_note = el
             m.insert(_ql(tn.offset - start), el)
         part.append(m)
@@ -164,11 +171,12 @@ def _mean_pitch(tablature) -> float:
     return sum(ps) / len(ps) if ps else 60.0
 
 
-def to_musicxml(tablature, melody=None, *, part_name: str | None = None) -> str:
+def to_musicxml(tablature, melody=None, *, part_name: str | None = None,
+                token_pad: str = "") -> str:
     """MusicXML text (UTF-8) of :func:`to_score`, deterministic from run to run."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    score = to_score(tablature, melody, part_name=part_name)
+    score = to_score(tablature, melody, part_name=part_name, token_pad=token_pad)
     xml = GeneralObjectExporter(score).parse().decode("utf-8")
     xml = _ENCODING_DATE.sub(f"<encoding-date>{_FIXED_DATE}</encoding-date>", xml)
     # music21 derives the part id from an object id that changes between runs.

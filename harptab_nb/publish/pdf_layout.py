@@ -31,6 +31,29 @@ MARGIN = 42.0  # points (~15 mm)
 SANS, SANS_BOLD, SANS_ITALIC = "HarptabSans", "HarptabSans-Bold", "HarptabSans-Oblique"
 SERIF, SERIF_BOLD, SERIF_ITALIC = "HarptabSerif", "HarptabSerif-Bold", "HarptabSerif-Italic"
 MONO, MONO_BOLD = "HarptabMono", "HarptabMono-Bold"
+#: The tab line of the text layout: DejaVu Sans Mono Bold under its own name, so a
+#: reader of the PDF (and the tests) can tell tab tokens from every other text.
+TAB_MONO = "HarptabTabMono"
+
+
+def tab_pdf_fonts() -> dict[str, str]:
+    """PostScript name of the font the tab tokens are drawn in, per layout.
+
+    No other text of a tune's PDF uses these faces, so a reader of the PDF (the tests,
+    a script) can pick the tab out of the text layer by font.
+    """
+    from .engrave import TAB_FONT, _register_music_fonts
+
+    register_fonts()
+    _register_music_fonts()
+    return {"staff": _face(TAB_FONT), "text": _face(TAB_MONO)}
+
+
+def _face(name: str) -> str:
+    from reportlab.pdfbase import pdfmetrics
+
+    face = pdfmetrics.getFont(name).face.name
+    return face.decode() if isinstance(face, bytes) else face
 
 
 def page_size(name: str) -> tuple[float, float]:
@@ -72,6 +95,7 @@ def register_fonts() -> tuple[str, ...]:
         SERIF: "DejaVuSerif.ttf", SERIF_BOLD: "DejaVuSerif-Bold.ttf",
         SERIF_ITALIC: "DejaVuSerif-Italic.ttf",
         MONO: "DejaVuSansMono.ttf", MONO_BOLD: "DejaVuSansMono-Bold.ttf",
+        TAB_MONO: "DejaVuSansMono-Bold.ttf",
     }
     for name, file in faces.items():
         pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
@@ -164,7 +188,7 @@ def legend_flowable(layout: str = "staff"):
     from reportlab.platypus import Paragraph
 
     st = styles()
-    bits = [f"<font name='{MONO_BOLD}'>{html.escape(k)}</font> {html.escape(v)}"
+    bits = [f"<font name='{SANS_BOLD}'>{html.escape(k)}</font> {html.escape(v)}"
             for k, v in LEGEND]
     colours = (f"Colours: <font color='{TECHNIQUE_COLORS['bend']}'>bend</font>, "
                f"<font color='{TECHNIQUE_COLORS['overbend']}'>overbend</font>, "
@@ -184,14 +208,15 @@ def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -
     register_fonts()
     char_w = stringWidth("0", MONO, font_size)
     width = max(20, int(frame_width / char_w) - 1)
-    tab_style = ParagraphStyle("tab", fontName=MONO_BOLD, fontSize=font_size,
+    tab_style = ParagraphStyle("tab", fontName=TAB_MONO, fontSize=font_size,
                                leading=font_size * 1.25)
     lyr_style = ParagraphStyle("lyr", fontName=MONO, fontSize=font_size * 0.9,
                                leading=font_size * 1.2, textColor="#333333")
     lyrics = _has_lyrics(tablature)
     out = []
     for system in tab_systems(tablature, width):
-        tab, lyr = ["|"], ["|"]
+        bar = f"<font name='{MONO}'>|</font>"
+        tab, lyr = [bar], [" "]
         for measure in system:
             for c in measure:
                 w = max(len(c.token), len(c.lyric)) + 1
@@ -200,8 +225,8 @@ def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -
                     tok = f"<font color='{TECHNIQUE_COLORS[c.technique]}'>{tok}</font>"
                 tab.append(" " + tok + " " * (w - 1 - len(c.token)))
                 lyr.append(" " + html.escape(c.lyric) + " " * (w - 1 - len(c.lyric)))
-            tab.append(" |")
-            lyr.append(" |")
+            tab.append(" " + bar)
+            lyr.append("  ")
         block = [XPreformatted("".join(tab), tab_style)]
         if lyrics:
             block.append(XPreformatted("".join(lyr), lyr_style))

@@ -1,0 +1,171 @@
+"""The printed PDF read back: text layer, ink on the staff, pages, fonts, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from publish_helpers import (
+    corpus_melody,
+    long_melody,
+    make_tab,
+    page_texts,
+    split_with_ties,
+    words_in_font,
+)
+
+from harptab_nb.errors import OptionError
+from harptab_nb.publish.pdf_layout import page_size, render_pdf, tab_pdf_fonts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tune():
+    mel = corpus_melody("airdsAirs/book1.abc#4")
+    return make_tab(mel), mel
+
+
+@pytest.fixture(scope="module")
+def staff_pdf(tune) -> bytes:
+    tab, mel = tune
+    return render_pdf(tab, melody=mel)
+
+
+def _gray(data: bytes, page: int = 0, scale: float = 1.0):
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        img = pdf[page].render(scale=scale).to_pil().convert("L")
+    finally:
+        pdf.close()
+    return np.asarray(img)
+
+
+def _staff_rows(gray, top: int) -> int:
+    """Rows below ``top`` where dark pixels run across most of the frame: staff lines."""
+    dark = gray[top:] < 128
+    return int(((dark.sum(axis=1)) > 0.5 * gray.shape[1]).sum())
+
+
+def test_text_layer_has_title_harp_and_every_token_in_order(tune, staff_pdf):
+    tab, _ = tune
+    text = page_texts(staff_pdf)[0]
+    assert "I'll Touzle your Kurchy." in text
+    assert "Diatonic Richter harmonica in C" in text and "position" in text
+    assert f"transposed {tab.transpose_semitones:+d} semitones" in text
+    assert words_in_font(staff_pdf, tab_pdf_fonts()["staff"]) == tab.tokens
+    assert "Legend" in text and "page 1 of 1" in text
+
+
+def test_staff_is_engraved_as_vector_ink(staff_pdf):
+    import pypdfium2 as pdfium
+
+    gray = _gray(staff_pdf)
+    assert _staff_rows(gray, top=130) >= 10  # at least two staves of five lines
+    pdf = pdfium.PdfDocument(staff_pdf)
+    try:  # vector: no bitmap anywhere on the page
+        kinds = {obj.type for obj in pdf[0].get_objects(max_depth=5)}
+        assert pdfium.raw.FPDF_PAGEOBJ_IMAGE not in kinds
+        assert pdfium.raw.FPDF_PAGEOBJ_PATH in kinds
+    finally:
+        pdf.close()
+
+
+def test_bends_are_marked_in_colour(tune, staff_pdf):
+    import numpy as np
+
+    tab, _ = tune
+    assert tab.bends > 0
+    rgb = np.asarray(__import__("pypdfium2").PdfDocument(staff_pdf)[0].render(scale=2)
+                     .to_pil().convert("RGB")).astype(int)
+    red = (rgb[..., 0] > 150) & (rgb[..., 1] < 90) & (rgb[..., 2] < 90)
+    assert red.sum() > 50  # bend tokens and noteheads in the bend colour
+
+
+def test_text_layout_has_tokens_and_no_staff(tune):
+    tab, mel = tune
+    data = render_pdf(tab, melody=mel, layout="text")
+    assert words_in_font(data, tab_pdf_fonts()["text"]) == tab.tokens
+    assert _staff_rows(_gray(data), top=130) == 0
+
+
+def test_lyrics_print_under_the_tab():
+    from harptab_nb.pipeline.melody import extract_melody
+    from harptab_nb.pipeline.ocr import read_score
+
+    mel = extract_melody(read_score(str(ROOT / "harptab_nb" / "data" / "aloha_oe.musicxml")))
+    tab = make_tab(mel)
+    data = render_pdf(tab, melody=mel)
+    assert words_in_font(data, tab_pdf_fonts()["staff"]) == tab.tokens
+    text = page_texts(data)[0]
+    for word in ("heo", "pali", "nihi"):
+        assert word in text
+
+
+def test_tied_continuations_are_not_tabbed_again():
+    mel = split_with_ties(corpus_melody("airdsAirs/book1.abc#4"))
+    tab = make_tab(mel)
+    tied = [n for n in tab.notes if n.tied]
+    assert tied and all(n.token == "" for n in tied)
+    data = render_pdf(tab, melody=mel)
+    assert words_in_font(data, tab_pdf_fonts()["staff"]) == tab.tokens
+
+
+def test_long_tune_flows_onto_numbered_pages():
+    mel = long_melody(500)
+    tab = make_tab(mel)
+    assert len(tab.tokens) >= 450
+    data = render_pdf(tab, melody=mel)
+    pages = page_texts(data)
+    assert len(pages) >= 2
+    for i, text in enumerate(pages, start=1):
+        assert f"page {i} of {len(pages)}" in text
+    assert words_in_font(data, tab_pdf_fonts()["staff"]) == tab.tokens
+
+
+@pytest.mark.parametrize("title,composer", [("Frère Jacques", "trad."),
+                                            ("Ständchen", "Franz Schubert"),
+                                            ("Ὦ Παῖ — Ёлочка", "Ærø Ŵ")])
+def test_unicode_titles_print(tune, title, composer):
+    tab, mel = tune
+    tab = replace(tab, title=title, composer=composer)
+    data = render_pdf(tab, melody=mel, layout="text")
+    text = page_texts(data)[0]
+    assert title in text and composer in text
+
+
+def test_letter_and_a4_sizes(tune):
+    import pypdfium2 as pdfium
+
+    tab, mel = tune
+    for name, (w, h) in (("Letter", (612, 792)), ("A4", (595, 842))):
+        pdf = pdfium.PdfDocument(render_pdf(tab, melody=mel, page_size=name, layout="text"))
+        assert tuple(round(x) for x in pdf[0].get_size()) == (w, h)
+        pdf.close()
+    with pytest.raises(OptionError, match="A4, Letter"):
+        page_size("A5")
+    with pytest.raises(OptionError, match="staff, text"):
+        render_pdf(tab, layout="fancy")
+
+
+def test_same_input_same_bytes(tune, staff_pdf):
+    tab, mel = tune
+    assert render_pdf(tab, melody=mel) == staff_pdf
+    # ... and in a fresh process too (no state-dependent ids, dates or font prefixes)
+    code = (
+        "import sys, hashlib; sys.path.insert(0, 'tests')\n"
+        "from publish_helpers import corpus_melody, make_tab\n"
+        "from harptab_nb.publish.pdf_layout import render_pdf\n"
+        "m = corpus_melody('airdsAirs/book1.abc#4')\n"
+        "print(hashlib.sha256(render_pdf(make_tab(m), melody=m)).hexdigest())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True, timeout=300)
+    assert out.stdout.strip() == hashlib.sha256(staff_pdf).hexdigest()
