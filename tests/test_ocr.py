@@ -351,7 +351,7 @@ def test_not_a_path():
         read_score(12345)
 
 
-def test_image_without_omr_backend_says_so(tmp_path):
+def test_image_goes_to_omr_backend_or_says_it_is_missing(tmp_path):
     fp = tmp_path / "page.png"
     fp.write_bytes(b"\x89PNG\r\n\x1a\n")
     try:
@@ -359,10 +359,16 @@ def test_image_without_omr_backend_says_so(tmp_path):
         has_backend = hasattr(omr, "recognize")
     except ImportError:
         has_backend = False
-    if has_backend:
-        pytest.skip("the OMR backend is installed; its own tests cover images")
-    with pytest.raises(UnsupportedInput, match="OMR"):
-        read_score(fp)
+    if not has_backend:
+        with pytest.raises(UnsupportedInput, match="OMR"):
+            read_score(fp)
+        return
+    # the backend is there: a page that is no image still fails as a typed ocr error
+    tr = ProgressTracker("t")
+    with pytest.raises(HarptabError) as info:
+        read_score(fp, tracker=tr)
+    assert info.value.step == "ocr"
+    assert _substeps(tr, "ocr")["ocr_process"]["status"] == "error"
 
 
 def test_error_marks_step_error_with_message(tmp_path):
@@ -393,3 +399,16 @@ def test_utf16_musicxml_inside_mxl_and_plain(tmp_path, bwv66):
                     '<container><rootfiles><rootfile full-path="s.xml"/></rootfiles></container>')
         zf.writestr("s.xml", u16.read_bytes())
     assert _soprano_midi(read_score(mxl)) == BWV66_SOPRANO
+
+
+def test_xml_entity_bomb_is_refused_quickly(tmp_path):
+    levels = ['<!ENTITY l0 "' + "lol" * 10 + '">']
+    for i in range(1, 10):
+        levels.append(f'<!ENTITY l{i} "' + f"&l{i - 1};" * 10 + '">')
+    fp = tmp_path / "laughs.musicxml"
+    fp.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE score-partwise [' + "\n".join(levels) + "]>\n"
+        "<score-partwise><work><work-title>&l9;</work-title></work></score-partwise>"
+    )
+    with pytest.raises(ScoreReadError, match="MusicXML"):
+        read_score(fp)
