@@ -322,10 +322,12 @@ class ProgressTracker:
                     with self._lock:
                         if not self._pending_events:
                             break
-                        event = self._pending_events.popleft()
+                        batch = list(self._pending_events)
+                        self._pending_events.clear()
                         listeners = list(self._listeners.values())
-                    for cb in listeners:
-                        self._call(cb, event)
+                    for event in batch:
+                        for cb in listeners:
+                            self._call(cb, event)
             finally:
                 self._dispatch_lock.release()
 
