@@ -53,9 +53,6 @@ def read_page(gray: np.ndarray, number: int = 1, warnings: list[OmrWarning] | No
     """Read one grayscale page (2-D uint8, 0 = black) into staves and glyphs."""
     import time
 
-    import numpy as np
-    from scipy import ndimage
-
     from . import staff as staffmod
     from .symbols import read_staff
 
@@ -67,15 +64,6 @@ def read_page(gray: np.ndarray, number: int = 1, warnings: list[OmrWarning] | No
         raise staffmod.NoStaffFound(f"page {number} is mostly black: no staff can be read")
     ink, angle = staffmod.deskew(ink)
     staves, space, _thick = staffmod.find_staves(ink)
-    # specks: drop tiny isolated components (scan noise)
-    speck = max(2, int(round((space * 0.12) ** 2)))
-    lab, n = ndimage.label(ink)
-    if n:
-        sizes = np.bincount(lab.ravel())
-        small = sizes < speck
-        small[0] = False
-        if small.any():
-            ink = ink & ~small[lab]
     noline = staffmod.remove_staff_lines(ink, staves)
     page = PageReading(number=number, width=w, height=h, angle=angle, space=space)
     if abs(angle) >= 0.03:

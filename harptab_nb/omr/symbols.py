@@ -79,24 +79,34 @@ def _holes(mask: np.ndarray) -> int:
     return int(sum(1 for i, s in enumerate(sizes, start=1) if i != outside and s > 2))
 
 
+def _run_maps(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel, the first and last row of its vertical ink run (any value off ink)."""
+    h, w = img.shape
+    rows = np.arange(h, dtype=np.int32)[:, None]
+    prev = np.zeros_like(img)
+    prev[1:] = img[:-1]
+    nxt = np.zeros_like(img)
+    nxt[:-1] = img[1:]
+    start = img & ~prev
+    end = img & ~nxt
+    top = np.where(start, rows, 0).astype(np.int32)
+    np.maximum.accumulate(top, axis=0, out=top)
+    bot = np.where(end, rows, h).astype(np.int32)
+    bot = np.minimum.accumulate(bot[::-1], axis=0)[::-1]
+    return top, bot
+
+
 def _vertical_strokes(mask: np.ndarray, min_len: float) -> list[tuple[int, int, int, int]]:
     """Groups of adjacent columns holding a vertical run >= min_len: (x0, x1, top, bot)."""
     h, w = mask.shape
     if h == 0 or w == 0:
         return []
-    best_len = np.zeros(w, dtype=np.int64)
-    best_top = np.zeros(w, dtype=np.int64)
-    pad = np.zeros((h + 2, w), dtype=np.int8)
-    pad[1:-1] = mask
-    d = np.diff(pad, axis=0)
-    for x in range(w):
-        s = np.nonzero(d[:, x] == 1)[0]
-        e = np.nonzero(d[:, x] == -1)[0]
-        if s.size:
-            lens = e - s
-            k = int(np.argmax(lens))
-            best_len[x] = lens[k]
-            best_top[x] = s[k]
+    top, bot = _run_maps(mask)
+    length = np.where(mask, bot - top + 1, 0)
+    arg = length.argmax(axis=0)
+    cols_idx = np.arange(w)
+    best_len = length[arg, cols_idx]
+    best_top = top[arg, cols_idx]
     cols = best_len >= min_len
     groups = []
     x = 0
@@ -196,39 +206,41 @@ def _components(img: np.ndarray) -> list[_Comp]:
     return out
 
 
-def _runs(col: np.ndarray) -> list[tuple[int, int]]:
-    pad = np.zeros(col.size + 2, dtype=np.int8)
-    pad[1:-1] = col
-    d = np.diff(pad)
-    s = np.nonzero(d == 1)[0]
-    e = np.nonzero(d == -1)[0]
-    return list(zip(s.tolist(), e.tolist(), strict=True))
-
-
 def _find_stem(
-    img: np.ndarray, hx0: int, hx1: int, cy: int, sp: float
+    maps: tuple[np.ndarray, np.ndarray, np.ndarray], hx0: int, hx1: int, cy: int, sp: float
 ) -> tuple[int, int, int, int]:
     """(direction, stem x, tip y, length) for a head box in band coordinates."""
+    img, top, bot = maps
     h, w = img.shape
     best = (0, 0, 0, 0)
     # stem up on the right side, stem down on the left side (engraving convention)
-    for direction, xs in (
-        (1, range(int(hx1 - 0.45 * sp), int(hx1 + 0.3 * sp) + 1)),
-        (-1, range(int(hx0 - 0.3 * sp), int(hx0 + 0.45 * sp) + 1)),
+    for direction, xa, xb in (
+        (1, int(hx1 - 0.45 * sp), int(hx1 + 0.3 * sp) + 1),
+        (-1, int(hx0 - 0.3 * sp), int(hx0 + 0.45 * sp) + 1),
     ):
-        for x in xs:
-            if not 0 <= x < w:
-                continue
-            col = img[:, x]
-            lo = int(cy - 0.6 * sp) if direction == 1 else int(cy - 0.25 * sp)
-            hi = int(cy + 0.25 * sp) if direction == 1 else int(cy + 0.6 * sp)
-            for s, e in _runs(col):
-                if e <= lo or s >= hi:
-                    continue
-                length = (cy - s) if direction == 1 else (e - cy)
-                if length > best[3]:
-                    tip = s if direction == 1 else e - 1
-                    best = (direction, x, tip, length)
+        xa, xb = max(0, xa), min(w, xb)
+        if xb <= xa:
+            continue
+        lo = int(cy - 0.6 * sp) if direction == 1 else int(cy - 0.25 * sp)
+        hi = int(cy + 0.25 * sp) if direction == 1 else int(cy + 0.6 * sp)
+        lo, hi = max(0, lo), min(h, hi)
+        if hi <= lo:
+            continue
+        win = img[lo:hi, xa:xb]
+        if not win.any():
+            continue
+        if direction == 1:
+            t = np.where(win, top[lo:hi, xa:xb], h)
+            k = np.unravel_index(int(np.argmin(t)), t.shape)
+            tip = int(t[k])
+            length = cy - tip
+        else:
+            t = np.where(win, bot[lo:hi, xa:xb], -1)
+            k = np.unravel_index(int(np.argmax(t)), t.shape)
+            tip = int(t[k])
+            length = tip + 1 - cy
+        if length > best[3]:
+            best = (direction, xa + int(k[1]), tip, length)
     if best[3] < 2.0 * sp:
         return (0, 0, 0, 0)
     return best
@@ -272,8 +284,14 @@ def _count_beams(img: np.ndarray, stem: tuple[int, int, int, int], sp: float) ->
             x = int(round(sx + sgn * d * sp))
             if not 0 <= x < w:
                 continue
-            runs = [(s, e) for s, e in _runs(img[y0:y1, x]) if e - s >= 0.28 * sp]
-            best = max(best, len(runs))
+            col = img[y0:y1, x]
+            if not col.any():
+                continue
+            pad = np.zeros(col.size + 2, dtype=np.int8)
+            pad[1:-1] = col
+            dd = np.diff(pad)
+            lens = np.nonzero(dd == -1)[0] - np.nonzero(dd == 1)[0]
+            best = max(best, int(np.sum(lens >= 0.28 * sp)))
     return min(best, 4)
 
 
@@ -348,6 +366,8 @@ def read_staff(
     for ci, c in enumerate(by_x):
         if c.used or not (1.4 * sp <= c.h <= 4.6 * sp and c.w <= 1.5 * sp):
             continue
+        if c.cy < top - 3.5 * sp or c.cy > bottom + 3.5 * sp:
+            continue  # text above or below the staff
         parts = [c]
         if (
             c.w <= 0.9 * sp
@@ -387,6 +407,7 @@ def read_staff(
             src[region] &= ~p.mask
             ink_band[region] &= ~p.mask
     lab, n = _notehead_blobs(src, ink_band, sp)
+    maps = (img, *_run_maps(img))
     heads: list[Glyph] = []
     head_boxes = []
     for i, sl in enumerate(ndimage.find_objects(lab), start=1):
@@ -409,16 +430,18 @@ def read_staff(
         hollow = ink_frac < 0.88
         # the opening shaves the head: measure its real extent on the image
         pad = int(round(0.2 * sp))
-        ys0, xs0 = max(0, hy0 - pad), max(0, hx0 - pad)
-        near = ndimage.binary_dilation(m, iterations=pad)
-        near = np.pad(near, ((hy0 - ys0, 0), (hx0 - xs0, 0)))
-        area_img = img[ys0 : ys0 + near.shape[0], xs0 : xs0 + near.shape[1]]
-        near = near[: area_img.shape[0], : area_img.shape[1]]
-        cols = np.nonzero((area_img & near).any(axis=0))[0]
-        if cols.size:
-            hx0, hx1 = xs0 + int(cols[0]), xs0 + int(cols[-1]) + 1
-            hw = (hx1 - hx0) / sp
-        stem = _find_stem(img, hx0, hx1, int(round(cy)), sp)
+        r0, r1 = hy0 + (hy1 - hy0) // 4, hy1 - (hy1 - hy0) // 4
+        xs0 = max(0, hx0 - pad)
+        colink = img[r0:r1, xs0 : hx1 + pad].any(axis=0)
+        a = hx0 - xs0
+        while a > 0 and colink[a - 1]:
+            a -= 1
+        b = hx1 - xs0
+        while b < colink.size and colink[b]:
+            b += 1
+        hx0, hx1 = xs0 + a, xs0 + b
+        hw = (hx1 - hx0) / sp
+        stem = _find_stem(maps, hx0, hx1, int(round(cy)), sp)
         if stem[0] != 0 and _stems_both_sides(img, hx0, hx1, hy0, hy1, stem[0], sp):
             continue  # a stretch of beams between two stems, not a head
         if stem[0] == 0:
@@ -605,7 +628,7 @@ def _read_header(
                     parts.append(o)
             if len(parts) > 1:
                 acc = _classify_accidental(_union(parts), sp)
-        if acc in ("sharp", "flat") and not digits:
+        if acc in ("sharp", "flat") and not digits and (not key or c.x0 - end <= 0.7 * sp):
             key.append(acc)
             x0 = min(p.x0 for p in parts)
             y0 = min(p.y0 for p in parts)
