@@ -375,14 +375,12 @@ class _Run:
             return
         from ..publish import safe_write
 
-        tracker = self.result.tracker
-        data = tab.to_json()
-        status = tracker.to_json()
-        data["status"] = status
         try:
+            data = tab.to_json()
+            data["status"] = self.result.tracker.to_json()
             safe_write.write_bytes(
                 path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-        except HarptabError as exc:  # the tab JSON is already there; say so, keep going
+        except Exception as exc:  # the tab JSON is already there; say so, keep going
             self.result.warnings.append(f"could not add the final status to {path}: {exc}")
 
     def _record(self, started: float) -> None:
