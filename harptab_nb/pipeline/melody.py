@@ -42,6 +42,10 @@ def extract_melody(
 ) -> Melody:
     """One monophonic :class:`Melody` from a ``ScoreResult`` (or a music21 score).
 
+    Tied notes come out as one note with the summed duration (so ``Note.tied`` stays
+    False here); ``meta`` also counts ties merged, chords reduced, lower notes dropped
+    and grace notes skipped.
+
     ``part`` forces a part by 0-based index or by (part of its) name; otherwise the
     part is chosen by name, then lyrics, then pitch height, and ``meta["part_reason"]``
     says why. ``grace_notes=True`` keeps grace notes (duration 0, just before their
@@ -62,8 +66,10 @@ def extract_melody(
                 "parts": [c.label for c in candidates],
             }
             if expand_repeats:
-                m21part, expanded = _expand(m21part)
+                m21part, expanded, problem = _expand(m21part)
                 meta["repeats_expanded"] = expanded
+                if problem:
+                    meta.setdefault("warnings", []).append(problem)
             notes, stats = _line(m21part, grace_notes=grace_notes)
             meta.update(stats)
             if not any(n.midi is not None for n in notes):
@@ -220,19 +226,20 @@ def _unpack(score_result: Any) -> tuple[Any, str, str, str]:
     )
 
 
-def _expand(part: Any) -> tuple[Any, bool]:
-    """The part with repeats written out; unchanged when it has none or they are malformed."""
+def _expand(part: Any) -> tuple[Any, bool, str | None]:
+    """(part with repeats written out, expanded?, problem): unchanged when it has no
+    repeats or they are malformed (then ``problem`` says so for the user)."""
     from music21 import bar, repeat, spanner
 
     has = any(isinstance(b, bar.Repeat) for b in part.recurse().getElementsByClass(bar.Barline))
     has = has or bool(part.recurse().getElementsByClass(repeat.RepeatExpression))
     has = has or bool(part.recurse().getElementsByClass(spanner.RepeatBracket))
     if not has:
-        return part, False
+        return part, False, None
     try:
-        return part.expandRepeats(), True
-    except Exception:  # malformed repeat marks: keep the written order
-        return part, False
+        return part.expandRepeats(), True, None
+    except Exception as exc:  # malformed repeat marks: keep the written order
+        return part, False, f"repeats left as written: the repeat marks do not pair up ({exc})"
 
 
 @dataclass
