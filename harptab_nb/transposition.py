@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -55,6 +56,8 @@ MAX_SHIFT = 24
 _NAT, _BEND, _OB, _UNP = 0, 1, 2, 3
 _POSITION_ORDER = {p: i for i, p in enumerate((1, 2, 3, 12, 4, 5, 6, 7, 8, 9, 10, 11))}
 _POS_RANK = np.array([0] + [_POSITION_ORDER[p] for p in range(1, 13)])
+_BITS = 17  # three note counts (< 2**17 each) packed exactly in one float64 (51 bits)
+_MASK = (1 << _BITS) - 1
 _OFFSET = 64  # table index = midi + _OFFSET, so shifted pitches never fall off
 _SIZE = 128 + 2 * _OFFSET
 
@@ -64,6 +67,7 @@ def position(song_pc: int, harp_pc: int) -> int:
     return 1 + (7 * (song_pc - harp_pc)) % 12
 
 
+@lru_cache(maxsize=64)
 def position_name(p: int | None) -> str:
     """``"2nd position (cross harp)"`` style label."""
     from .tablature import ordinal
@@ -146,15 +150,19 @@ def harp_tables(
     return code, diff
 
 
-_STACK_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_STACK_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, tuple]] = {}
 
 
 def _stacked_tables(harps: tuple[Harmonica, ...], max_bend, overbends, w):
-    key = (harps, max_bend, overbends, w)
+    # Keyed by identity (hashing 96 harps costs more than the counting); the cached
+    # value keeps the harps alive, so their ids cannot be reused while cached.
+    key = (tuple(map(id, harps)), max_bend, overbends, w)
     hit = _STACK_CACHE.get(key)
     if hit is None:
         tabs = [harp_tables(h, max_bend, overbends, w) for h in harps]
-        hit = (np.stack([t[0] for t in tabs]), np.stack([t[1] for t in tabs]))
+        codes = np.stack([t[0] for t in tabs]).astype(np.int64)
+        packed = ((codes == _UNP) << (2 * _BITS)) | ((codes == _BEND) << _BITS) | (codes == _OB)
+        hit = (packed.astype(np.float64), np.stack([t[1] for t in tabs]), harps)
         if len(_STACK_CACHE) > 256:
             _STACK_CACHE.clear()
         _STACK_CACHE[key] = hit
@@ -298,14 +306,16 @@ def rank_placements(
     P = np.fromiter(counts.keys(), dtype=np.int64)
     C = np.fromiter(counts.values(), dtype=np.float64)
     S = np.asarray(list(shifts), dtype=np.int64)
-    codes, diffs = _stacked_tables(tuple(harps), max_bend, overbends, w)
-    idx = np.clip(P[None, :] + S[:, None] + _OFFSET, 0, _SIZE - 1)  # (S, d)
-    g = codes[:, idx]  # (H, S, d)
-    unp = ((g == _UNP) * C).sum(-1)
-    bend = ((g == _BEND) * C).sum(-1)
-    ob = ((g == _OB) * C).sum(-1)
-    diff = (diffs[:, idx] * C).sum(-1)
-    nat = C.sum() - unp - bend - ob
+    packed, diffs, _ = _stacked_tables(tuple(harps), max_bend, overbends, w)
+    H, nS, d = len(harps), len(S), len(P)
+    idx = np.clip(P[None, :] + S[:, None] + _OFFSET, 0, _SIZE - 1).ravel()  # (S * d)
+    # (H, S): three counts packed in one int, then the summed difficulty
+    if C.sum() >= 2**_BITS:
+        raise OptionError(f"a melody of {int(C.sum())} notes is too long to rank")
+    tot = (np.take(packed, idx, axis=1).reshape(H, nS, d) @ C).astype(np.int64)
+    unp, bend, ob = tot >> (2 * _BITS), (tot >> _BITS) & _MASK, tot & _MASK
+    diff = np.take(diffs, idx, axis=1).reshape(H, nS, d) @ C
+    nat = int(C.sum()) - unp - bend - ob
 
     song_pc, mode = (None, "major")
     if song_key:
@@ -315,41 +325,31 @@ def rank_placements(
         pos = 1 + (7 * ((song_pc + S[None, :]) - harp_pc[:, None])) % 12  # (H, S)
         pos_rank = _POS_RANK[pos]
     else:
-        pos = np.zeros((len(harps), len(S)), dtype=np.int64)
-        pos_rank = pos
+        pos = pos_rank = np.zeros((H, nS), dtype=np.int64)
     t_order = {t: i for i, t in enumerate(DIATONIC_TUNINGS)}
     tun_rank = np.array([t_order.get(h.tuning, len(t_order)) for h in harps])
-    H = len(harps)
-    shape = (H, len(S))
-    keys = (  # np.lexsort: last key is primary
-        np.broadcast_to(np.array([h.hole1_midi for h in harps])[:, None], shape).ravel(),
-        np.broadcast_to((S < 0)[None, :], shape).ravel(),
-        pos_rank.ravel(),
-        np.broadcast_to(tun_rank[:, None], shape).ravel(),
-        np.broadcast_to(np.abs(S)[None, :], shape).ravel(),
-        np.broadcast_to((S % 12 != 0)[None, :], shape).ravel(),
-        np.round(diff, 6).ravel(),
-        (bend + ob).ravel(),
-        unp.ravel(),
-    )
-    order = np.lexsort(keys)
-    score = (1000.0 * unp + diff + 0.5 * (S % 12 != 0)[None, :] + 0.01 * np.abs(S)[None, :]).ravel()
+    hole1 = np.array([h.hole1_midi for h in harps])
+    # tie-breakers after the counts, packed into one integer (see the module docstring)
+    tie = ((S % 12 != 0).astype(np.int64)[None, :] * 128 + np.abs(S)[None, :]) * 16
+    tie = ((tie + tun_rank[:, None]) * 16 + pos_rank) * 2 + (S < 0)[None, :]
+    tie = tie * 256 + hole1[:, None]
+    order = np.lexsort((tie.ravel(), np.round(diff, 6).ravel(), (bend + ob).ravel(),
+                        unp.ravel()))
+    if per_harp and H > 1:  # each harp's best placement, in rank order
+        _, first = np.unique(order // nS, return_index=True)
+        order = order[np.sort(first)]
+    if limit is not None:
+        order = order[:limit]
+    score = 1000.0 * unp + diff + 0.5 * (S % 12 != 0)[None, :] + 0.01 * np.abs(S)[None, :]
     out: list[HarpOption] = []
-    seen: set[int] = set()
-    for flat in order:
-        hi, si = divmod(int(flat), len(S))
-        if per_harp and H > 1:
-            if hi in seen:
-                continue
-            seen.add(hi)
+    for flat in order.tolist():
+        hi, si = divmod(flat, nS)
         s = int(S[si])
         p = int(pos[hi, si]) if song_pc is not None else None
         u, b, o, n = (int(unp[hi, si]), int(bend[hi, si]), int(ob[hi, si]), int(nat[hi, si]))
         out.append(HarpOption(
             harmonica=harps[hi], semitones=s, position=p, bends=b, overbends=o,
-            unplayable=u, natural=n, score=float(score[flat]),
+            unplayable=u, natural=n, score=float(score[hi, si]),
             reason=_reason(u, b, o, n, s, p, song_pc, mode),
         ))
-        if (limit is not None and len(out) >= limit) or (per_harp and H > 1 and len(seen) == H):
-            break
     return out
