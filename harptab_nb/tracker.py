@@ -294,6 +294,7 @@ class ProgressTracker:
             token = self._next_token
             self._next_token += 1
             self._listeners[token] = callback
+            self._last_overall = self._overall_locked()  # events report changes from now
         if replay:
             snap = {"seq": self._seq, "session_id": self.session_id, "type": "snapshot",
                     "step": None, "substep": None, "changes": {}, "status_json": self.to_json(),
@@ -404,11 +405,17 @@ class ProgressTracker:
             self._dispatch()
 
     def start_step(self, step_id: str, message: str = "") -> None:
-        """Mark ``step_id`` in progress (the run starts or continues)."""
+        """Mark ``step_id`` in progress (the run starts or continues).
+
+        Starting a step again (a re-run in a notebook) resets its progress and substeps.
+        """
         with self._lock:
             st = self._step(step_id)
-            self._apply(st, {"status": IN_PROGRESS, "message": message}, "step", step_id, None,
-                        current_step=step_id, run_status="running")
+            for sub in st["substeps"]:
+                self._apply(sub, {"status": PENDING, "progress": 0, "message": ""},
+                            "substep", step_id, sub["id"])
+            self._apply(st, {"status": IN_PROGRESS, "message": message, "progress": 0},
+                        "step", step_id, None, current_step=step_id, run_status="running")
         self._after()
 
     def update_step_progress(self, step_id: str, progress: float,

@@ -367,3 +367,96 @@ def test_tracker_module_is_import_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+# ------------------------------------------------------------ property: events replay
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_SUB_PAIRS = [(sid, sub) for sid, _n, subs in STEPS for sub in subs]
+_ops = hs.one_of(
+    hs.tuples(hs.just("start_step"), hs.sampled_from(STEP_IDS), hs.text(max_size=3)),
+    hs.tuples(hs.just("complete_step"), hs.sampled_from(STEP_IDS), hs.text(max_size=3)),
+    hs.tuples(hs.just("error_step"), hs.sampled_from(STEP_IDS), hs.text(max_size=3)),
+    hs.tuples(hs.just("cancel_step"), hs.sampled_from(STEP_IDS), hs.text(max_size=3)),
+    hs.tuples(hs.just("update_step_progress"), hs.sampled_from(STEP_IDS),
+              hs.integers(-10, 120)),
+    hs.tuples(hs.just("start_substep"), hs.sampled_from(_SUB_PAIRS), hs.text(max_size=3)),
+    hs.tuples(hs.just("complete_substep"), hs.sampled_from(_SUB_PAIRS), hs.text(max_size=3)),
+    hs.tuples(hs.just("error_substep"), hs.sampled_from(_SUB_PAIRS), hs.text(max_size=3)),
+    hs.tuples(hs.just("update_substep_progress"), hs.sampled_from(_SUB_PAIRS),
+              hs.integers(-10, 120)),
+)
+
+
+def _raw(doc: dict) -> dict:
+    """Stored fields only (step progress of steps with substeps is derived)."""
+    out = {}
+    for st in doc["steps"]:
+        out[st["id"]] = (st["status"], st["message"],
+                         st["progress"] if not st["substeps"] else None)
+        for sub in st["substeps"]:
+            out[(st["id"], sub["id"])] = (sub["status"], sub["message"], sub["progress"])
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.lists(_ops, max_size=40), hs.integers(0, 40))
+def test_replaying_events_rebuilds_the_status(ops, subscribe_at):
+    """Events carry only changes, yet applying them to the snapshot taken at subscribe
+    time gives exactly the final status: nothing is lost, nothing is invented."""
+    t = ProgressTracker("prop")
+    events: list[dict] = []
+    snapshot = None
+    for i, (name, target, arg) in enumerate(ops):
+        if i == subscribe_at:
+            t.subscribe(events.append, replay=True)
+        args = target if isinstance(target, tuple) else (target,)
+        getattr(t, name)(*args, arg)
+        doc = t.to_json()
+        assert_shape(doc)
+        assert doc["overall_progress"] == sum(s["progress"] for s in doc["steps"]) // 7
+    if snapshot is None and events:
+        snapshot = events[0]["status_json"]
+    if snapshot is None:
+        return
+    state = _raw(snapshot)
+    overall, current = snapshot["overall_progress"], snapshot["current_step"]
+    for e in events[1:]:
+        assert e["changes"] or {"status", "current_step"} & set(e)
+        key = e["step"] if e["type"] == "step" else (e["step"], e["substep"])
+        status, message, progress = state[key]
+        c = e["changes"]
+        if e["type"] == "step" and progress is None:
+            c = {k: v for k, v in c.items() if k != "progress"}
+        for k, v in c.items():
+            assert v != {"status": status, "message": message, "progress": progress}[k]
+        state[key] = (c.get("status", status), c.get("message", message),
+                      c.get("progress", progress))
+        overall = e.get("overall_progress", overall)
+        current = e.get("current_step", current)
+    final = t.to_json()
+    assert state == _raw(final)
+    assert overall == final["overall_progress"] and current == final["current_step"]
+
+
+def test_rerunning_a_step_resets_it_and_restarts_the_clock():
+    t = ProgressTracker()
+    for sid, _name, subs in STEPS:
+        with step_scope(t, sid) as st:
+            for sub in subs:
+                with st.substep(sub):
+                    pass
+    assert t.finished and t.overall_progress == 100
+    frozen = t.elapsed
+    with step_scope(t, "melody") as st:  # a notebook re-runs one step
+        mel = t.to_json()["steps"][1]
+        assert mel["status"] == "in_progress" and mel["progress"] == 0
+        assert [s["status"] for s in mel["substeps"]] == ["pending", "pending"]
+        assert t.status == "running" and not t.finished
+        with st.substep("melody_select"):
+            pass
+        with st.substep("melody_extract"):
+            pass
+    assert t.status == "completed" and t.overall_progress == 100
+    assert t.elapsed >= frozen
