@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from harptab_nb.errors import Cancelled, InputError, OptionError
 from harptab_nb.tracker import (
@@ -370,8 +372,6 @@ def test_tracker_module_is_import_light():
 
 
 # ------------------------------------------------------------ property: events replay
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as hs  # noqa: E402
 
 _SUB_PAIRS = [(sid, sub) for sid, _n, subs in STEPS for sub in subs]
 _ops = hs.one_of(
