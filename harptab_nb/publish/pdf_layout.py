@@ -267,37 +267,77 @@ def tune_flowables(tablature, *, melody=None, layout: str = "staff",
 
 
 # --------------------------------------------------------------------------- document
-def _numbered_canvas_class(footer: str):
-    """A canvas that writes "page n of N" once the page count is known."""
-    from reportlab.pdfgen import canvas as rl_canvas
+def _footer(title: str, total: int | None):
+    """onPage callback drawing "page n of N", the title and the program name."""
 
-    class NumberedCanvas(rl_canvas.Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._saved_pages: list[dict] = []
+    def draw(canvas, doc) -> None:
+        w, _h = canvas._pagesize
+        canvas.saveState()
+        canvas.setFont(SANS, 8)
+        canvas.setFillColor("#555555")
+        n = canvas.getPageNumber()
+        canvas.drawCentredString(w / 2, MARGIN / 2,
+                                 f"page {n} of {total}" if total else f"page {n}")
+        if title:
+            canvas.drawString(MARGIN, MARGIN / 2, title[:80])
+        canvas.drawRightString(w - MARGIN, MARGIN / 2, "harptab_nb")
+        canvas.restoreState()
 
-        def showPage(self):  # noqa: N802 - reportlab API
-            self._saved_pages.append(dict(self.__dict__))
-            self._startPage()
+    return draw
 
-        def save(self):
-            total = len(self._saved_pages)
-            for state in self._saved_pages:
-                self.__dict__.update(state)
-                self._draw_footer(total)
-                super().showPage()
-            super().save()
 
-        def _draw_footer(self, total: int) -> None:
-            w, _h = self._pagesize
-            self.setFont(SANS, 8)
-            self.setFillColor("#555555")
-            self.drawCentredString(w / 2, MARGIN / 2, f"page {self._pageNumber} of {total}")
-            if footer:
-                self.drawString(MARGIN, MARGIN / 2, footer[:80])
-            self.drawRightString(w - MARGIN, MARGIN / 2, "harptab_nb")
+def blank_of(flowable):
+    """A same-size stand-in for an engraved drawing (for the page-counting pass)."""
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.platypus import Spacer
 
-    return NumberedCanvas
+    if isinstance(flowable, Drawing):
+        return Spacer(flowable.width, flowable.height)
+    return flowable
+
+
+def build_story(story: Sequence, *, size: str = "A4", title: str = "", author: str = "",
+                subject: str = "Harmonica tablature", footer: str | None = None,
+                after_flowable=None, total: int | None = None,
+                count_only: bool = False) -> tuple[bytes | None, dict, int]:
+    """Lay out ``story``: first with blanks for the drawings (cheap) to count the pages
+    and note where marked flowables land, then for real with "page n of N".
+
+    Returns ``(pdf bytes, {bookmark key: page}, page count)``. The counting pass is
+    skipped when ``total`` is given; ``count_only`` stops after it (bytes ``None``).
+    ``after_flowable(doc, flowable, real)`` is called for each flowable laid out (the
+    songbook adds its bookmarks there).
+    """
+    import io
+
+    footer = title if footer is None else footer
+    found: dict[str, int] = {}
+    passes = ([False] if total is None else []) + ([] if count_only else [True])
+    data = None
+    for real in passes:
+        buf = io.BytesIO()
+        doc = doc_template(buf, size=size, title=title, author=author, subject=subject)
+
+        def after(flowable, doc=doc, real=real):
+            key = getattr(flowable, "_bookmark", None)
+            if key is not None and key not in found:
+                found[key] = doc.page
+            if after_flowable is not None:
+                after_flowable(doc, flowable, real)
+
+        doc.afterFlowable = after
+        deco = _footer(footer, total if real else None)
+        doc.build([f if real else blank_of(f) for f in story], onFirstPage=deco,
+                  onLaterPages=deco)
+        if real:
+            data = buf.getvalue()
+        else:
+            total = doc.page
+            found_blank = dict(found)
+            found.clear()
+    if count_only:
+        return None, found_blank, total
+    return data, found, total
 
 
 def doc_template(buffer, *, size: str = "A4", title: str = "", author: str = "",
@@ -323,24 +363,11 @@ def frame_size(size: str = "A4") -> tuple[float, float]:
 def render_pdf(tablature, *, melody=None, page_size: str = "A4", layout: str = "staff",
                title: str | None = None) -> bytes:
     """The PDF bytes of one tune (see the module docstring for what is on the page)."""
-    import io
-
     check_layout(layout)
     fw, fh = frame_size(page_size)
     name = title or tablature.title or "Untitled"
     story = tune_flowables(tablature, melody=melody, layout=layout,
                            frame_width=fw, frame_height=fh)
-    buf = io.BytesIO()
-    doc = doc_template(buf, size=page_size, title=name, author=tablature.composer or "")
-    doc.build(story, canvasmaker=_numbered_canvas_class(name))
-    return buf.getvalue()
-
-
-def render_pdf_pages(story: Sequence, **doc_kwargs) -> bytes:  # pragma: no cover - helper
-    """Build any story with the standard template (used by the songbook)."""
-    import io
-
-    buf = io.BytesIO()
-    doc = doc_template(buf, **doc_kwargs)
-    doc.build(list(story), canvasmaker=_numbered_canvas_class(doc_kwargs.get("title", "")))
-    return buf.getvalue()
+    data, _, _ = build_story(story, size=page_size, title=name,
+                             author=tablature.composer or "")
+    return data

@@ -73,8 +73,9 @@ def ensure_folder(output_dir: str | os.PathLike) -> Path:
 
 
 def _explain(exc: OSError, where: Path) -> str:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"cannot write to {where}: the disk is full ({exc.strerror})"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (f"cannot write to {where}: the disk is full or a file size limit was "
+                f"reached ({exc.strerror})")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"cannot write to {where}: permission denied / read-only ({exc.strerror})"
     return f"cannot write to {where}: {exc.strerror or exc}"

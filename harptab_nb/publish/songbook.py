@@ -15,7 +15,6 @@ numbers cannot shift. PDF outline bookmarks point at each tune.
 from __future__ import annotations
 
 import html
-import io
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -25,8 +24,8 @@ from pathlib import Path
 from ..errors import HarptabError, InputError
 from .pdf_layout import (
     MARGIN,
+    build_story,
     check_layout,
-    doc_template,
     frame_size,
     legend_flowable,
     styles,
@@ -181,53 +180,42 @@ def _contents(entries: Sequence[SongbookEntry], pages: Sequence[int], width: flo
 def render_songbook(entries: Sequence[SongbookEntry], *, title: str = "Songbook",
                     page_size: str = "A4", layout: str = "staff") -> bytes:
     """The songbook PDF bytes: contents page(s), then each tune from a new page."""
+    from reportlab.platypus import PageBreak, Paragraph, Spacer
+
     check_layout(layout)
     entries = list(entries)
     fw, fh = frame_size(page_size)
-    # Lay out every tune once (engraving is the expensive part) and reuse the flowables.
+    # Engrave every tune once (the expensive part); the layout passes reuse the drawings.
     flows = [tune_flowables(e.tablature, melody=e.melody, layout=layout, frame_width=fw,
                             frame_height=fh, bookmark=f"tune{i}")
              for i, e in enumerate(entries)]
-    starts = _layout_pass(entries, flows, title, page_size, layout, fw, blank=True,
-                          pages=[999] * len(entries))[1]
-    data, starts2 = _layout_pass(entries, flows, title, page_size, layout, fw, blank=False,
-                                 pages=starts)
-    if starts2 != starts:  # pragma: no cover - guarded by the same-size contents
-        data, _ = _layout_pass(entries, flows, title, page_size, layout, fw, blank=False,
-                               pages=starts2)
-    return data
-
-
-def _layout_pass(entries, flows, title, page_size, layout, fw, *, blank: bool, pages):
-    from reportlab.platypus import PageBreak, Paragraph, Spacer
-
-    from .pdf_layout import _numbered_canvas_class
-
     st = styles()
-    story: list = [Paragraph(html.escape(title), st.toc_title),
-                   Paragraph("Contents", st.harp), Spacer(1, 6),
-                   _contents(entries, pages, fw), Spacer(1, 10), legend_flowable(layout)]
-    for flow in flows:
-        story.append(PageBreak())
-        story += [_Blank.of(f) for f in flow] if blank else list(flow)
-    found: dict[str, int] = {}
-    buf = io.BytesIO()
-    doc = doc_template(buf, size=page_size, title=title, subject="Harmonica songbook")
 
-    def after(flowable):
+    def story(pages):
+        out: list = [Paragraph(html.escape(title), st.toc_title),
+                     Paragraph("Contents", st.harp), Spacer(1, 6),
+                     _contents(entries, pages, fw), Spacer(1, 10), legend_flowable(layout)]
+        for flow in flows:
+            out.append(PageBreak())
+            out += flow
+        return out
+
+    def bookmark(doc, flowable, real):
         key = getattr(flowable, "_bookmark", None)
-        if key is not None and key not in found:
-            found[key] = doc.page
-            if not blank:
-                canv = doc.canv
-                canv.bookmarkPage(key)
-                idx = int(key[4:])
-                canv.addOutlineEntry(entries[idx].title, key, level=0)
+        if real and key is not None:
+            doc.canv.bookmarkPage(key)
+            doc.canv.addOutlineEntry(entries[int(key[4:])].title, key, level=0)
 
-    doc.afterFlowable = after
-    doc.build(story, canvasmaker=_numbered_canvas_class(title))
-    starts = [found.get(f"tune{i}", 0) for i in range(len(entries))]
-    return buf.getvalue(), starts
+    # The contents table has the same size whatever the numbers (one line per tune,
+    # numbers right-aligned), so page numbers found with placeholders are final.
+    _, found, total = build_story(story([999] * len(entries)), size=page_size, title=title,
+                                  subject="Harmonica songbook", count_only=True)
+    pages = [found.get(f"tune{i}", 0) for i in range(len(entries))]
+    data, found2, _ = build_story(story(pages), size=page_size, title=title, total=total,
+                                  subject="Harmonica songbook", after_flowable=bookmark)
+    if [found2.get(f"tune{i}", 0) for i in range(len(entries))] != pages:  # pragma: no cover
+        raise RuntimeError("songbook contents page numbers moved between layout passes")
+    return data
 
 
 def write_songbook(sources: Iterable, *, output_dir: str | os.PathLike,

@@ -1,0 +1,107 @@
+"""MusicXML export: the tab as its own lyric verse, re-imported by music21."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from publish_helpers import corpus_melody, make_tab, split_with_ties
+
+from harptab_nb.publish.musicxml_export import (
+    LYRIC_VERSE,
+    TAB_VERSE,
+    read_tab_verse,
+    sounding_key,
+    to_musicxml,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sounded_midis(tab) -> list[int]:
+    return [n.midi for n in tab.notes if n.sounded]
+
+
+@pytest.mark.parametrize("ref", ["airdsAirs/book1.abc#4", "airdsAirs/book1.abc#9",
+                                 "essenFolksong/altdeu10#3"])
+def test_round_trip_tab_verse_and_pitches(tmp_path, ref):
+    mel = corpus_melody(ref)
+    tab = make_tab(mel)
+    path = tmp_path / "tune.musicxml"
+    path.write_text(to_musicxml(tab, mel), encoding="utf-8")
+    back = read_tab_verse(str(path))
+    assert [t for _, t, _ in back] == tab.tokens
+    # pitches equal the transposed melody (what the harp sounds), not the source
+    assert [p for p, _, _ in back] == _sounded_midis(tab)
+    assert [p for p, _, _ in back] == [p + tab.transpose_semitones for p in mel.pitches]
+
+
+def test_lyrics_are_a_separate_verse():
+    from harptab_nb.pipeline.melody import extract_melody
+    from harptab_nb.pipeline.ocr import read_score
+
+    mel = extract_melody(read_score(str(ROOT / "harptab_nb" / "data" / "aloha_oe.musicxml")))
+    tab = make_tab(mel)
+    xml = to_musicxml(tab, mel)
+    assert f'number="{TAB_VERSE}"' in xml and f'number="{LYRIC_VERSE}"' in xml
+    back = read_tab_verse(xml)
+    assert [t for _, t, _ in back] == tab.tokens
+    assert [w for _, _, w in back] == [(n.lyric or "").strip() or None
+                                       for n in tab.notes if n.sounded]
+
+
+def test_ties_round_trip_without_new_tokens():
+    mel = split_with_ties(corpus_melody("airdsAirs/book1.abc#4"))
+    tab = make_tab(mel)
+    xml = to_musicxml(tab, mel)
+    assert '<tie type="start"' in xml and '<tie type="stop"' in xml
+    back = read_tab_verse(xml)
+    assert [t for _, t, _ in back] == tab.tokens
+
+
+def test_deterministic_and_key_follows_transposition():
+    mel = corpus_melody("airdsAirs/book1.abc#4")
+    tab = make_tab(mel)
+    a, b = to_musicxml(tab, mel), to_musicxml(tab, mel)
+    assert a == b
+    assert "<encoding-date>2000-01-01</encoding-date>" in a
+    k = sounding_key(tab, mel)
+    assert k is not None
+    # the key signature written is the song key as played on the harp
+    assert f"<fifths>{k.sharps}</fifths>" in a
+    assert k.tonic.name.replace("-", "b") == tab.song_key.split()[0]
+
+
+@pytest.mark.parametrize("ref", ["airdsAirs/book1.abc#4", "airdsAirs/book1.abc#12",
+                                 "essenFolksong/altdeu10#3", "oneills1850/0001-0050.abc#12"])
+def test_fast_notation_matches_music21(ref):
+    """The export skips music21's slow makeNotation pass; what it writes instead must
+    agree with it: same pitched notes and accidentals shown, the same beams except in
+    short bars (before a repeat, say), which music21 pads with rests and we leave short."""
+    import re
+
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    from harptab_nb.publish import musicxml_export as mx
+
+    mel = corpus_melody(ref)
+    tab = make_tab(mel)
+    score = mx.to_score(tab, mel)
+    mx._notate(score, mx.sounding_key(tab, mel))  # must not fall back
+    fast = mx.to_musicxml(tab, mel)
+    full = GeneralObjectExporter(mx.to_score(tab, mel)).parse().decode()
+
+    def notes(xml):
+        out = []
+        for n in re.findall(r"<note\b.*?</note>", xml, flags=re.S):
+            step = re.search(r"<step>(\w)</step>", n)
+            acc = re.search(r"<accidental>([\w-]+)</accidental>", n)
+            beams = re.findall(r'<beam number="1">(\w+)</beam>', n)
+            if step:
+                out.append((step.group(1), acc and acc.group(1), tuple(beams)))
+        return out
+
+    a, b = notes(fast), notes(full)
+    assert [x[:2] for x in a] == [x[:2] for x in b]
+    same_beams = sum(x[2] == y[2] for x, y in zip(a, b, strict=True))
+    assert same_beams >= 0.9 * len(a)
