@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
                         "default richter")
     g.add_argument("--key", default="C", metavar="K",
                    help="harp key (C, Ab, 'Low F') or auto (default C)")
-    g.add_argument("--layout-file", default=None, metavar="FILE",
+    g.add_argument("--layout", "--layout-file", dest="layout_file", default=None, metavar="FILE",
                    help="your own harp layout (TOML) instead of a built-in tuning")
     g.add_argument("--variants", action="store_true",
                    help="with --key auto, also try low/high harps (Low F, High G ...)")

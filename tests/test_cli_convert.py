@@ -233,3 +233,18 @@ def test_json_lines_view_final_line_is_the_final_status():
     lines = [json.loads(x) for x in buf.getvalue().splitlines()]
     assert lines[-1] == tracker.to_json()
     assert len(lines) == len({json.dumps(x) for x in lines})  # no duplicate lines
+
+
+def test_engine_options_match_harptab_tab(tmp_path, capsys):
+    """Same option names as ``harptab tab``: a user layout file, chromatic, fixed key."""
+    layout = Path(__file__).resolve().parent.parent / "harptab_nb" / "layouts" / "country.toml"
+    out = tmp_path / "o"
+    assert main(["convert", TUNE, "-o", str(out), "--layout", str(layout), "--key", "G",
+                 "--max-bend", "1", "--transpose", "none", "--name", "mine"]) == 0
+    data = json.loads((out / "mine.json").read_text(encoding="utf-8"))
+    assert data["harmonica"]["tuning"] == "country" and data["harmonica"]["key"] == "G"
+    assert data["transpose_semitones"] == 0
+    assert main(["convert", TUNE, "-o", str(out), "--harmonica", "chromatic", "--holes", "16",
+                 "--name", "chrom"]) == 0
+    data = json.loads((out / "chrom.json").read_text(encoding="utf-8"))
+    assert data["harmonica"]["type"] == "chromatic" and data["harmonica"]["holes"] == 16
