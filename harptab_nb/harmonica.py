@@ -150,9 +150,29 @@ class Harmonica:
             slide_draw=shift(self.slide_draw),
             label=label if label is not None else _default_label(self.type, h1, len(self.blow)),
             name=self.name,
-            vendor_labels=self.vendor_labels,
+            vendor_labels={k: _shift_label(v, semitones) for k, v in self.vendor_labels.items()},
             source=self.source,
         )
+
+    def vendor_label(self, vendor: str | None = None) -> str | None:
+        """What a vendor calls this harp (``"G minor (2nd position)"`` for a Lee Oskar
+        natural minor whose hole 1 is C); ``None`` when the layout names none."""
+        if not self.vendor_labels:
+            return None
+        if vendor is None:
+            return next(iter(self.vendor_labels.values()))
+        return self.vendor_labels.get(vendor)
+
+
+_LABEL_KEY_RE = re.compile(r"^([A-G][#b]?)(?![A-Za-z0-9])")
+
+
+def _shift_label(label: str, semitones: int) -> str:
+    """Move the key a vendor label starts with (``"G minor"``) along with the harp."""
+    m = _LABEL_KEY_RE.match(label)
+    if not m or semitones % 12 == 0:
+        return label
+    return pc_name(pitch_class(m.group(1)) + semitones) + label[m.end():]
 
 
 def _default_label(kind: str, hole1: int, holes: int) -> str:

@@ -193,6 +193,9 @@ class Tablature:
         if any(names):
             lines.append(" - ".join(x for x in names if x))
         parts = [str(self.harmonica)]
+        vendor = getattr(self.harmonica, "vendor_label", lambda: None)()
+        if vendor:
+            parts[0] += f" [sold as {vendor}]"
         if self.position is not None:
             parts.append(f"{ordinal(self.position)} position")
         if self.song_key:

@@ -261,3 +261,12 @@ def test_invalid_toml_and_missing_file(tmp_path):
     assert str(p) in str(exc.value)
     with pytest.raises(LayoutError, match="cannot read"):
         load_harmonica(path=tmp_path / "missing.toml")
+
+
+def test_vendor_labels_follow_the_key():
+    assert load_harmonica("natural_minor", "C").vendor_label() == "G minor (2nd position)"
+    assert load_harmonica("natural_minor", "D").vendor_label("lee_oskar") == "A minor (2nd position)"
+    assert load_harmonica("melody_maker", "Low F").vendor_label() == "C (Melody Maker)"
+    assert load_harmonica("harmonic_minor", "A").vendor_label() == "A harmonic minor"
+    assert load_harmonica("richter", "C").vendor_label() is None
+    assert load_harmonica("natural_minor", "C").vendor_label("hohner") is None
