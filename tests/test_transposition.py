@@ -140,7 +140,7 @@ def test_key_auto_over_keys_and_tunings_with_reasons():
     richter = choose_transposition(m, load_mapping(key="auto"), song_key="D major")
     assert richter.options[0] == best
     with pytest.raises(OptionError, match="key=auto"):
-        mp.harmonica
+        _ = mp.harmonica
 
 
 def test_transpose_none_and_n():
