@@ -96,6 +96,7 @@ def test_eight_threads_hammer_one_tracker(with_subscriber: bool):
             assert per_thread[i] == list(range(N_UPDATES))
 
 
+@pytest.mark.slow
 def test_eight_conversions_in_parallel_with_eight_hammering_threads(tmp_path, monkeypatch):
     """8 threads each convert their own tune (own tracker) while 8 others hammer a shared
     tracker: every conversion completes, each tracker only ever sees its own session,
