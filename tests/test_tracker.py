@@ -460,3 +460,29 @@ def test_rerunning_a_step_resets_it_and_restarts_the_clock():
             pass
     assert t.status == "completed" and t.overall_progress == 100
     assert t.elapsed >= frozen
+
+
+def test_registry_is_thread_safe():
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            for j in range(300):
+                sid = f"reg-{i}-{j}"
+                t = create_tracker(sid, keep_seconds=0)
+                assert get_tracker(sid) is t
+                if j % 2:
+                    assert remove_tracker(sid)
+                else:
+                    t.start_step("ocr")
+                    t.error_step("ocr", "done")  # finished, keep 0 s: swept on next access
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[0]
+    assert not [s for s in list_trackers() if s.startswith("reg-")]
