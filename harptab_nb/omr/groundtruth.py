@@ -109,8 +109,8 @@ def events(score: Any) -> list[Event]:
     out: list[Event] = []
     parts = list(getattr(score, "parts", [])) or [score]
     for n in parts[0].recurse().notesAndRests:
-        if n.duration.isGrace:
-            continue
+        if n.duration.isGrace or getattr(n.style, "hideObjectOnPrint", False):
+            continue  # not on the page
         ql = Fraction(n.duration.quarterLength).limit_denominator(96)
         if n.isRest:
             if ql == 0:

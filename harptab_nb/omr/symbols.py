@@ -313,7 +313,12 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
             if small[j] and sl is not None:
                 hh = sl[0].stop - sl[0].start
                 ww = sl[1].stop - sl[1].start
-                if ww < 0.8 * hh or ww < 0.2 * sp or ww > 1.1 * sp or hh > 0.85 * sp:
+                if (
+                    (ww < 0.8 * hh and ww < 0.5 * sp)
+                    or ww < 0.2 * sp
+                    or ww > 1.1 * sp
+                    or hh > 0.95 * sp
+                ):
                     small[j] = False
         sh = small[hl]
         # a staff line crossing a hollow head splits its hole in two: bridge it
@@ -472,6 +477,23 @@ def read_staff(
         heads.append(g)
         head_boxes.append((hx0, hy0, hx1, hy1))
 
+    # a "head" whose stem ends in another head is a flag curl or a tie loop: drop it
+    if heads:
+        kept = []
+        for g in heads:
+            if g.stem != 0:
+                sx = g.value["stem_x"]  # type: ignore[index]
+                tip = g.value["tip"] - by0  # type: ignore[index]
+                r = int(0.5 * sp)
+                ya, yb = max(0, tip - r), min(lab.shape[0], tip + r + 1)
+                xa, xb = max(0, sx - r), min(lab.shape[1], sx + r + 1)
+                own = lab[int(g.cy - by0), int(g.cx)]
+                region = lab[ya:yb, xa:xb]
+                others = region[(region > 0) & (region != own)]
+                if others.size and g.head == "hollow":
+                    continue
+            kept.append(g)
+        heads = kept
     # grace notes are small: drop heads much smaller than the typical head
     if heads:
         areas = np.array([g.value["area"] for g in heads])  # type: ignore[index]
@@ -689,6 +711,20 @@ def _read_time(digits, st, sp, by0, reading, glyphs, warn) -> None:
     x1 = max(c.x1 for c in digits)
     y0 = min(c.y0 for c in digits) + by0
     y1 = max(c.y1 for c in digits) + by0
+    if centered and len(digits) == 1 and digits[0].h > 3.0 * sp:
+        # two digits touching at the middle line: split them there
+        c = digits[0]
+        cut = int(round(mid - c.y0))
+        rows = c.mask.sum(axis=1)
+        lo_r, hi_r = max(1, cut - int(0.4 * sp)), min(c.h - 1, cut + int(0.4 * sp))
+        if hi_r > lo_r:
+            cut = lo_r + int(np.argmin(rows[lo_r:hi_r]))
+            thin = rows[cut] <= 0.7 * c.w and 1.3 * sp <= cut <= 2.6 * sp
+            strokes = _vertical_strokes(c.mask, 2.2 * sp)
+            if thin and not strokes:
+                up = _Comp(c.y0, c.x0, c.y0 + cut, c.x1, c.mask[:cut])
+                lo = _Comp(c.y0 + cut, c.x0, c.y1, c.x1, c.mask[cut:])
+                uppers, lowers, centered = [up], [lo], []
     if centered and not (uppers and lowers and len(centered) < len(digits)):
         c = centered[0]
         if c.h > 2.8 * sp:
