@@ -189,6 +189,13 @@ def find_staves(ink: np.ndarray) -> tuple[list[Staff], float, float]:
         raise NoStaffFound("no staff lines found on the page (is it a score?)")
     thr = max(space * 4, 0.15 * np.percentile(proj[proj > 0], 99) if np.any(proj > 0) else 0)
     cand = proj >= thr
+    # a beam or a slur lying along a line widens its row group: keep the strong rows
+    lab, n = ndimage.label(cand)
+    if n:
+        gmax = ndimage.maximum(proj, lab, np.arange(1, n + 1))
+        strong = np.zeros(n + 1)
+        strong[1:] = 0.6 * np.asarray(gmax)
+        cand = cand & (proj >= strong[lab])
     # group consecutive rows into line candidates
     lab, n = ndimage.label(cand)
     if n == 0:
