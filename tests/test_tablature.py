@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from harptab_nb.errors import NotPlayable
 from harptab_nb.harmonica import load_harmonica
 from harptab_nb.music import Melody, Note
 from harptab_nb.notation import parse_tab
@@ -191,3 +194,33 @@ def test_long_measure_wraps_between_tokens_and_reads_back():
     parsed = parse_tab(text, tab.harmonica)
     assert parsed.tokens == tab.tokens and parsed.measures == 2
     assert parsed.lyric_lines[0].split()[0] == "1."  # a verse number is a lyric, not tab
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(36, 100), st.none()), min_size=1, max_size=40),
+    st.sampled_from([("C", "richter", "diatonic"), ("auto", "all", "diatonic"),
+                     ("auto", "richter", "chromatic")]),
+    st.sampled_from(["auto", "none", "-7"]),
+    st.sampled_from([None, 0, 2]),
+    st.booleans(),
+)
+def test_property_every_token_sounds_its_note(pitches, harp, transpose, max_bend, overbends):
+    if all(p is None for p in pitches):
+        pitches = [60, *pitches]
+    key, tuning, kind = harp
+    m = Melody.from_midi(pitches)
+    try:
+        rep, tab = run(m, key=key, tuning=tuning, harmonica=kind, transpose=transpose,
+                       max_bend=max_bend, overbends=overbends)
+    except NotPlayable:  # only when no note at all can be reached
+        shift = 0 if transpose == "none" else int(transpose) if transpose != "auto" else None
+        assert shift is not None
+        return
+    assert_valid(tab, m, rep.semitones)
+    assert tab.unplayable == rep.options[0].unplayable
+    # with default weights a bend only where the note has no natural action
+    for n in tab.sounded:
+        if n.action is not None and n.action.technique != "natural":
+            assert not [a for a in tab.harmonica.actions_for(n.midi, max_bend, overbends)
+                        if a.technique == "natural"]
