@@ -36,6 +36,7 @@ lab: install
 
 bench: install
 	$(BIN)/python bench/bench_tablature.py
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache build *.egg-info
