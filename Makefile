@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-DEMO_TUNE ?= corpus:airdsAirs/book1.abc\#4
+DEMO_TUNE ?= demo:touzle_your_kurchy
 OUT    ?= out
 
 .PHONY: install demo test test-fast lint lab bench clean
@@ -20,7 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	$(BIN)/harptab tab "$(DEMO_TUNE)"
+	$(BIN)/harptab convert "$(DEMO_TUNE)" --key auto -o $(OUT)/demo --name demo
+	@echo
+	@cat $(OUT)/demo/demo.txt
 
 test: install
 	$(BIN)/python -m pytest tests
