@@ -26,6 +26,7 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest tests
+	HARPTAB_HOME=$$(mktemp -d) $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
 test-fast: install
 	$(BIN)/python -m pytest tests -m "not slow and not browser"

@@ -27,10 +27,12 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "footer": "none",
     "svgViewBox": True,
     "svgRemoveXlink": True,
+    "svgFormatRaw": True,  # no indentation: half the size in saved notebooks
     "lyricSize": 4.0,
     "xmlIdSeed": 1,
 }
 
+_DESC = re.compile(r"<desc>Engraved by Verovio[^<]*</desc>")
 _ENCODING_DATE = re.compile(r"<encoding-date>[^<]*</encoding-date>\s*")
 
 
@@ -202,8 +204,8 @@ def render_svg(musicxml: str, *, options: dict[str, Any] | None = None) -> list[
 
 
 def _join(pages: list[str], cls: str) -> str:
-    # Strip the XML declaration: the pages are inlined in HTML.
-    body = "".join(re.sub(r"^<\?xml[^>]*>\s*", "", p) for p in pages)
+    # Strip the XML declaration (inlined in HTML) and the engraver's version line.
+    body = "".join(_DESC.sub("", re.sub(r"^<\?xml[^>]*>\s*", "", p)) for p in pages)
     return f"<div class='{cls}'>{body}</div>"
 
 

@@ -127,8 +127,39 @@ def register_formatters(ip: Any = None) -> bool:
         p.text(f"<ConversionResult {obj.source!r} {obj.status}"
                f"{' -> ' + pdf if pdf else ''}{tail}>")
 
-    ip.display_formatter.formatters["text/plain"].for_type_by_name(
-        "harptab_nb.pipeline.runner", "ConversionResult", conversion_text)
+    def short(fn: Any) -> Any:
+        def printer(obj: Any, p: Any, cycle: bool) -> None:
+            p.text(fn(obj))
+        return printer
+
+    def harps(obj: Any) -> str:
+        names = ", ".join(h.label or h.key for h in obj.harps)
+        return f"<HarpMapping {len(obj.harps)} harp(s): {names}>"
+
+    def report_text(obj: Any) -> str:
+        return (f"<TranspositionReport {obj.harmonica} shift {obj.semitones:+d}, "
+                f"{views.ordinal(obj.position)} position, {len(obj.options)} options>")
+
+    def analysis_text(obj: Any) -> str:
+        lo, hi = views.note_name(obj.lowest), views.note_name(obj.highest)
+        return f"<Analysis song in {obj.song_key}, range {lo}-{hi} ({obj.span} semitones)>"
+
+    def tab_text(obj: Any) -> str:
+        return "\n".join(obj.header_lines())
+
+    # Short, stable text reprs instead of whole note lists (notebook size, nbval).
+    text = ip.display_formatter.formatters["text/plain"]
+    for module, name, fn in (
+        ("harptab_nb.pipeline.runner", "ConversionResult", conversion_text),
+        ("harptab_nb.music", "Melody", short(
+            lambda m: f"<Melody {m.title!r}: {len(m.pitches)} notes>")),
+        ("harptab_nb.pipeline.mapping_load", "HarpMapping", short(harps)),
+        ("harptab_nb.pipeline.transpose", "TranspositionReport", short(report_text)),
+        ("harptab_nb.pipeline.analysis", "Analysis", short(analysis_text)),
+        ("harptab_nb.tablature", "Tablature", short(tab_text)),
+        ("harptab_nb.harmonica", "Harmonica", short(str)),
+    ):
+        text.for_type_by_name(module, name, fn)
     _registered.add(id(ip))
     return True
 

@@ -94,7 +94,7 @@ def tablature_parts(tab: Any, *, melody: Any = None, svg: bool = True) -> list[A
     return parts
 
 
-def pdf_thumbnail(path: Any, *, width: int = 240) -> bytes:
+def pdf_thumbnail(path: Any, *, width: int = 200) -> bytes:
     """Page 1 of a PDF as a small PNG (pypdfium2, no external program)."""
     import io
 

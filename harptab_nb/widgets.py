@@ -130,6 +130,13 @@ class TrackerWidget(W.HTML):
     def __repr__(self) -> str:
         return "TrackerWidget\n" + views.render_status_text(self.status, elapsed=False)
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
+        # ipywidgets cuts text/plain at 110 characters; the saved notebook keeps it all.
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None:
+            bundle["text/plain"] = repr(self)
+        return bundle
+
 
 def _part_widget(part: Any) -> W.Widget:
     if isinstance(part, results.PNGPart):
@@ -256,7 +263,8 @@ class LiveView:
 BUNDLED_TUNES: dict[str, str] = {
     "I'll Touzle your Kurchy (Aird)": "corpus:airdsAirs/book1.abc#4",
     "Aloha 'Oe (with lyrics)": "demo:aloha_oe",
-    "The Irish Washerwoman (O'Neill)": "corpus:oneills1850/Jigs_0001-0050.abc#1",
+    "The Enchanted Valley (O'Neill)": "corpus:oneills1850/0001-0050.abc#1",
+    "Jeanie with the Light Brown Hair (Foster)": "corpus:leadSheet/fosterBrownHair.mxl",
 }
 
 
@@ -315,9 +323,10 @@ class ConverterApp(W.VBox):
         self.transpose = W.Dropdown(
             options=["auto", "none"] + [f"{s:+d}" for s in range(-12, 13) if s],
             value="auto", description="Transpose", style=style)
-        self.max_bend = W.Dropdown(options=[("every bend", None), ("none", 0), ("1", 1),
+        # -1 stands for "no limit" (a Dropdown value of None means "nothing selected")
+        self.max_bend = W.Dropdown(options=[("every bend", -1), ("none", 0), ("1", 1),
                                             ("2", 2), ("3", 3)],
-                                   value=None, description="Max bend", style=style)
+                                   value=-1, description="Max bend", style=style)
         self.overbends = W.Checkbox(value=False, description="Overbends", indent=False)
         self.convert_button = W.Button(description="Convert", button_style="primary",
                                        icon="play")
@@ -374,7 +383,7 @@ class ConverterApp(W.VBox):
             "tuning": self.tuning.value if self.kind.value == "diatonic" else "richter",
             "key": self.key.value,
             "transpose": t if t in ("auto", "none") else int(t),
-            "max_bend": self.max_bend.value,
+            "max_bend": None if self.max_bend.value < 0 else self.max_bend.value,
             "overbends": self.overbends.value,
         }
 

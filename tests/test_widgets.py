@@ -206,6 +206,9 @@ def test_live_view_widgets_mode_follows_a_background_run(tmp_path):
 def test_converter_app_converts_bundled_tune_and_offers_downloads(tmp_path):
     app = ConverterApp(output_dir=tmp_path)
     assert app.tune.value == "corpus:airdsAirs/book1.abc#4"
+    assert app.max_bend.label == "every bend" and app.params()["max_bend"] is None
+    app.max_bend.value = 2
+    assert app.params()["max_bend"] == 2
     app.key.value = "G"
     app.convert_button.click()
     assert app.convert_button.disabled and not app.cancel_button.disabled
