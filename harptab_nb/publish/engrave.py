@@ -150,7 +150,33 @@ def _clean_svg(svg: str):
         if isinstance(el.tag, str):
             el.attrib.pop("class", None)
             el.attrib.pop("data-n", None)
+    _merge_lines(root, ns)
     return root
+
+
+def _merge_lines(root, ns: str) -> None:
+    """Sibling lines with the same style become one path (staff lines, stems, bars):
+    a tenth of the shapes for svglib to style and for the PDF to draw."""
+    for parent in list(root.iter()):
+        groups: dict = {}
+        for ch in parent:
+            if ch.tag == ns + "line" and ch.get("transform") is None:
+                style = tuple(sorted((k, v) for k, v in ch.attrib.items()
+                                     if k not in ("x1", "y1", "x2", "y2")))
+                groups.setdefault(style, []).append(ch)
+        for lines in groups.values():
+            if len(lines) < 2:
+                continue
+            first = lines[0]
+            d = " ".join(f"M{ln.get('x1')} {ln.get('y1')} L{ln.get('x2')} {ln.get('y2')}"
+                         for ln in lines)
+            path = first.makeelement(ns + "path", {k: v for k, v in first.attrib.items()
+                                                   if k not in ("x1", "y1", "x2", "y2")})
+            path.set("d", d)
+            path.set("fill", "none")
+            parent.replace(first, path)
+            for ln in lines[1:]:
+                parent.remove(ln)
 
 
 def _recentre(text_el) -> None:

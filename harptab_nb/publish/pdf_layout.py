@@ -152,7 +152,7 @@ def styles() -> Styles:
                              alignment=TA_CENTER, spaceAfter=2),
         composer=ParagraphStyle("composer", fontName=SERIF_ITALIC, fontSize=11, leading=14,
                                 alignment=TA_CENTER, spaceAfter=4),
-        harp=ParagraphStyle("harp", fontName=SANS_BOLD, fontSize=9.5, leading=12,
+        harp=ParagraphStyle("harp", fontName=SANS_BOLD, fontSize=9, leading=11.5,
                             alignment=TA_CENTER, spaceAfter=1),
         counts=ParagraphStyle("counts", fontName=SANS, fontSize=8, leading=10,
                               alignment=TA_CENTER, textColor="#555555", spaceAfter=6),

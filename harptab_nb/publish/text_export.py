@@ -66,7 +66,7 @@ def harp_line(tablature) -> str:
         parts.append(f"transposed {what}")
     song_key = getattr(tablature, "song_key", None)
     if song_key:
-        parts.append(f"song key {song_key}")
+        parts.append(f"song in {song_key}")
     return " · ".join(parts)
 
 
