@@ -105,3 +105,22 @@ def test_fast_notation_matches_music21(ref):
     assert [x[:2] for x in a] == [x[:2] for x in b]
     same_beams = sum(x[2] == y[2] for x, y in zip(a, b, strict=True))
     assert same_beams >= 0.9 * len(a)
+
+
+def test_odd_rhythms_are_notated_and_round_trip():
+    """A 1.25-beat note (tied quarter + sixteenth), triplets, a 2.5-beat note."""
+    from harptab_nb.music import Melody, Note
+
+    third = 1 / 3
+    notes = [Note(60, 1, 0, 1.25), Note(62, 1, 1.25, 0.75), Note(64, 1, 2, third),
+             Note(65, 1, 2 + third, third), Note(67, 1, 2 + 2 * third, third),
+             Note(69, 1, 3, 1), Note(71, 2, 4, 2.5), Note(72, 2, 6.5, 1.5)]
+    mel = Melody(notes=tuple(notes), title="Odd", time_signature="4/4",
+                 key_signature="C major")
+    tab = make_tab(mel)
+    xml = to_musicxml(tab, mel)
+    assert xml.count("<tuplet ") == 2  # one bracket: start and stop
+    assert xml.count('<tie type="start"') == 2  # the two complex durations
+    back = read_tab_verse(xml)
+    assert [t for _, t, _ in back] == tab.tokens
+    assert [p for p, _, _ in back] == _sounded_midis(tab)

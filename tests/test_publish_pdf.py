@@ -169,3 +169,41 @@ def test_same_input_same_bytes(tune, staff_pdf):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True, timeout=300)
     assert out.stdout.strip() == hashlib.sha256(staff_pdf).hexdigest()
+
+
+def _marks_tab():
+    from harptab_nb.music import Melody
+    from harptab_nb.pipeline.mapping_load import load_mapping
+    from harptab_nb.pipeline.tablature import make_tablature
+    from harptab_nb.pipeline.transpose import choose_transposition
+
+    mel = Melody.from_names("C5 D5 Eb5 E5 Db5 C3 C5", title="Marks")
+    report = choose_transposition(mel, load_mapping("diatonic", key="C"), transpose="none",
+                                  overbends=True)
+    return make_tablature(report, overbends=True), report.melody
+
+
+@pytest.mark.parametrize("layout", ["staff", "text"])
+def test_overbends_bends_and_unplayable_are_marked(layout):
+    import numpy as np
+
+    from harptab_nb.publish.text_export import TECHNIQUE_COLORS
+
+    tab, mel = _marks_tab()
+    assert tab.tokens == ["4", "-4", "4o", "5", "-4'", "X", "4"]
+    data = render_pdf(tab, melody=mel, layout=layout)
+    assert words_in_font(data, tab_pdf_fonts()[layout]) == tab.tokens
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    page = pdf[0]
+    text = page.get_textpage()
+    found = text.search("Legend").get_next()
+    legend_top = text.get_charbox(found[0])[3]  # PDF points from the bottom
+    rgb = np.asarray(page.render(scale=2).to_pil().convert("RGB")).astype(int)
+    rgb = rgb[: int((page.get_height() - legend_top) * 2)]  # the music, not the legend
+    pdf.close()
+    for tech in ("bend", "overbend", "unplayable"):
+        r, g, b = (int(TECHNIQUE_COLORS[tech][i:i + 2], 16) for i in (1, 3, 5))
+        near = (abs(rgb[..., 0] - r) < 40) & (abs(rgb[..., 1] - g) < 40) & (abs(rgb[..., 2] - b) < 40)
+        assert near.sum() > 10, tech

@@ -176,6 +176,7 @@ def _notate(score, key) -> None:
     """
     from music21 import pitch as m21pitch
     from music21 import stream
+    from music21.stream.makeNotation import makeTupletBrackets
 
     key_alter = {}
     if key is not None:
@@ -185,11 +186,9 @@ def _notate(score, key) -> None:
         last_bar: dict = {}
         for m in part.getElementsByClass(stream.Measure):
             for el in list(m.notesAndRests):
-                if el.duration.type == "complex" or el.duration.type == "inexpressible":
-                    pieces = el.splitAtDurations()
-                    if len(pieces) > 1 and el.isNote:
-                        for lyr_piece in pieces[1:]:
-                            lyr_piece.lyrics = []
+                if el.duration.type in ("complex", "inexpressible"):
+                    _split_complex(m, el)
+            makeTupletBrackets(m, inPlace=True)
             seen: dict = {}
             for el in m.notes:
                 p = el.pitch
@@ -208,6 +207,33 @@ def _notate(score, key) -> None:
                 seen[step] = alter
             last_bar = seen
         part.makeBeams(inPlace=True)
+
+
+def _split_complex(measure, el) -> None:
+    """Replace a note of a complex duration (1.25 = quarter + sixteenth) by tied notes."""
+    from music21 import tie
+
+    start = measure.elementOffset(el)
+    old_tie = el.tie.type if el.isNote and el.tie is not None else None
+    pieces = list(el.splitAtDurations())
+    if len(pieces) < 2:
+        raise ValueError(f"cannot notate a duration of {el.quarterLength}")
+    measure.remove(el)
+    offset = start
+    for i, piece in enumerate(pieces):
+        if i:
+            piece.lyrics = []
+        if el.isNote:
+            first, last = i == 0, i == len(pieces) - 1
+            if first:
+                kind = "continue" if old_tie in ("stop", "continue") else "start"
+            elif last:
+                kind = "continue" if old_tie in ("start", "continue") else "stop"
+            else:
+                kind = "continue"
+            piece.tie = tie.Tie(kind)
+        measure.insert(offset, piece)
+        offset += piece.quarterLength
 
 
 def _mean_pitch(tablature) -> float:
