@@ -96,6 +96,16 @@ class Harmonica:
     def __str__(self) -> str:
         return self.title
 
+    def __repr__(self) -> str:  # the reed rows are long; show what a player names
+        return (f"<Harmonica {self.type} {self.tuning} {self.label or self.key} "
+                f"hole1={midi_to_name(self.hole1_midi)} holes={self.holes}>")
+
+    def _repr_html_(self) -> str:
+        """The harp chart, so a harp displays as what it plays in a notebook."""
+        from .chart import chart_html
+
+        return chart_html(self)
+
     @cached_property
     def _all_actions(self) -> tuple[Action, ...]:
         return _derive_actions(self)

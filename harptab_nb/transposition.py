@@ -238,6 +238,12 @@ class HarpOption:
     def notes(self) -> int:
         return self.bends + self.overbends + self.unplayable + self.natural
 
+    def __repr__(self) -> str:
+        h = self.harmonica
+        return (f"<HarpOption {h.label or h.key} {h.tuning} shift={self.semitones:+d} "
+                f"position={self.position} bends={self.bends} overbends={self.overbends} "
+                f"unplayable={self.unplayable}: {self.reason}>")
+
     def to_json(self) -> dict:
         h = self.harmonica
         return {
