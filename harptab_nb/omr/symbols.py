@@ -251,7 +251,7 @@ def _stems_both_sides(
 ) -> bool:
     """True when vertical strokes leave both ends of the blob the same way (a beam)."""
     h, w = img.shape
-    reach = int(1.5 * sp)
+    reach = int(2.0 * sp)
 
     def stroke(xs: range) -> bool:
         for x in xs:
@@ -320,6 +320,34 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
                     or hh > 0.95 * sp
                 ):
                     small[j] = False
+        # a hole with a flat side lies against a staff line: it is a head's only if
+        # the head sits on that line (another half-hole across it); else a flag or
+        # slur closed by the line
+        objs = ndimage.find_objects(hl)
+        boxes = {j: objs[j - 1] for j in range(1, hn + 1) if small[j] and objs[j - 1] is not None}
+        gap = max(3, int(round(0.2 * sp)))
+        for j, sl in list(boxes.items()):
+            m = hl[sl] == j
+            ww = m.shape[1]
+            top_flat = m[0].sum() >= 0.6 * ww and m.shape[0] > 1
+            bot_flat = m[-1].sum() >= 0.6 * ww and m.shape[0] > 1
+            if not (top_flat or bot_flat):
+                continue
+            partner = False
+            for o, osl in boxes.items():
+                if o == j:
+                    continue
+                if max(m.shape[0], osl[0].stop - osl[0].start) > 0.55 * sp:
+                    continue
+                ov = min(sl[1].stop, osl[1].stop) - max(sl[1].start, osl[1].start)
+                if ov < 0.5 * min(ww, osl[1].stop - osl[1].start):
+                    continue
+                if top_flat and 0 <= sl[0].start - osl[0].stop <= gap:
+                    partner = True
+                if bot_flat and 0 <= osl[0].start - sl[0].stop <= gap:
+                    partner = True
+            if not partner:
+                small[j] = False
         sh = small[hl]
         # a staff line crossing a hollow head splits its hole in two: bridge it
         k = max(3, int(round(0.25 * sp)))
@@ -423,7 +451,7 @@ def read_staff(
         hh, hw = (hy1 - hy0) / sp, (hx1 - hx0) / sp
         m = lab[sl] == i
         area = m.sum() / (sp * sp)
-        if not (0.55 <= hh <= 1.45 and 0.85 <= hw <= 2.4 and area >= 0.55):
+        if not (0.5 <= hh <= 1.45 and 0.7 <= hw <= 2.4 and area >= 0.4):
             continue
         if hx0 <= header_end or hx0 > st.x1 + sp:
             continue
@@ -446,6 +474,8 @@ def read_staff(
             b += 1
         hx0, hx1 = xs0 + a, xs0 + b
         hw = (hx1 - hx0) / sp
+        if hw < 0.9:
+            continue
         stem = _find_stem(maps, hx0, hx1, int(round(cy)), sp)
         if stem[0] != 0 and _stems_both_sides(img, hx0, hx1, hy0, hy1, stem[0], sp):
             continue  # a stretch of beams between two stems, not a head
