@@ -15,6 +15,31 @@ import sys
 _COMMAND_MODULES = ("harptab_nb.cli_tab", "harptab_nb.cli_convert")
 
 
+def choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    """The canonical spelling of ``value`` among ``choices`` (any case), else one clear error."""
+    from .errors import OptionError
+
+    for c in choices:
+        if value.lower() == c.lower():
+            return c
+    raise OptionError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+
+
+def int_choice(value: str | None, choices: tuple[int, ...], what: str) -> int | None:
+    """``None`` stays ``None``; otherwise an int among ``choices``, else one clear error."""
+    from .errors import OptionError
+
+    if value is None:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = None
+    if n not in choices:
+        raise OptionError(f"{what} must be one of {', '.join(map(str, choices))}, not {value!r}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harptab", description="Sheet music to harmonica tablature."

@@ -14,6 +14,7 @@ import sys
 import warnings
 from typing import Any
 
+from .cli import choice, int_choice
 from .errors import HarptabError, OptionError
 
 HARMONICAS = ("diatonic", "chromatic")
@@ -21,25 +22,6 @@ LANGS = ("en", "fr")
 PAGE_SIZES = ("A4", "Letter")
 LAYOUTS = ("staff", "text")
 EXIT_ERROR, EXIT_INTERNAL, EXIT_CANCELLED = 1, 2, 130
-
-
-def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    for c in choices:
-        if value.lower() == c.lower():
-            return c
-    raise OptionError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
-
-
-def _int_or_none(value: str | None, choices: tuple[int, ...], what: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        n = int(value)
-    except ValueError:
-        n = None
-    if n not in choices:
-        raise OptionError(f"{what} must be one of {', '.join(map(str, choices))}, not {value!r}")
-    return n
 
 
 def register(subparsers: Any) -> None:
@@ -105,17 +87,17 @@ def _convert_kwargs(args: argparse.Namespace) -> dict:
     if part is not None and part.isdigit():
         part = int(part)
     return dict(
-        harmonica=_choice(args.harmonica, HARMONICAS, "harmonica"),
+        harmonica=choice(args.harmonica, HARMONICAS, "harmonica"),
         key=args.key, tuning=args.tuning, transpose=args.transpose,
-        max_bend=_int_or_none(args.max_bend, (0, 1, 2, 3), "--max-bend"),
+        max_bend=int_choice(args.max_bend, (0, 1, 2, 3), "--max-bend"),
         overbends=args.overbends,
-        holes=_int_or_none(args.holes, (10, 12, 16), "--holes"),
+        holes=int_choice(args.holes, (10, 12, 16), "--holes"),
         layout_file=args.layout_file, variants=args.variants, song_key=args.song_key,
         part=part, tune=args.tune,
         grace_notes=args.grace_notes, expand_repeats=args.expand_repeats,
         output_dir=args.output_dir, name=args.name,
-        page_size=_choice(args.page_size, PAGE_SIZES, "page size"),
-        layout=_choice(args.pdf_layout, LAYOUTS, "PDF layout"),
+        page_size=choice(args.page_size, PAGE_SIZES, "page size"),
+        layout=choice(args.pdf_layout, LAYOUTS, "PDF layout"),
         record_history=not args.no_history,
     )
 
@@ -127,7 +109,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from .tracker import ProgressTracker
 
     kwargs = _convert_kwargs(args)
-    tracker = ProgressTracker(lang=_choice(args.lang, LANGS, "language"))
+    tracker = ProgressTracker(lang=choice(args.lang, LANGS, "language"))
     view = JsonLinesView(tracker, sys.stdout) if args.status_json else \
         TerminalView(tracker, sys.stderr)
     handle = None
@@ -177,7 +159,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     if args.limit < 1:
         raise OptionError(f"--limit must be 1 or more, not {args.limit}")
-    status = None if args.status is None else _choice(
+    status = None if args.status is None else choice(
         args.status, ("completed", "error", "cancelled"), "status")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -11,32 +11,13 @@ import argparse
 import json
 import sys
 
+from .cli import choice, int_choice
 from .errors import OptionError
 
 HARMONICAS = ("diatonic", "chromatic")
 FORMATS_TAB = ("text", "json")
 FORMATS_CHART = ("text", "html")
 STYLES = ("plain", "plus")
-
-
-def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
-        raise OptionError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
-    return value
-
-
-def _int_choice(value: str | None, choices: tuple[int, ...], what: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        n = int(value)
-    except ValueError:
-        n = None
-    if n not in choices:
-        raise OptionError(
-            f"{what} must be one of {', '.join(map(str, choices))}, not {value!r}"
-        )
-    return n
 
 
 def _add_harp_options(p: argparse.ArgumentParser, *, key_default: str, tuning_default: str) -> None:
@@ -138,14 +119,14 @@ def _read_melody(args):
 def _mapping(args, *, key: str | None = None):
     from .pipeline.mapping_load import load_mapping
 
-    harmonica = _choice(args.harmonica, HARMONICAS, "harmonica")
-    holes = _int_choice(args.holes, (10, 12, 16), "--holes")
+    harmonica = choice(args.harmonica, HARMONICAS, "harmonica")
+    holes = int_choice(args.holes, (10, 12, 16), "--holes")
     return load_mapping(harmonica, tuning=args.tuning, key=key or args.key, holes=holes,
                         layout_file=args.layout, variants=getattr(args, "variants", False))
 
 
 def _max_bend(args) -> int | None:
-    return _int_choice(args.max_bend, (0, 1, 2, 3), "--max-bend")
+    return int_choice(args.max_bend, (0, 1, 2, 3), "--max-bend")
 
 
 # --------------------------------------------------------------------------- commands
@@ -155,8 +136,8 @@ def cmd_tab(args) -> int:
     from .pipeline.tablature import make_tablature
     from .pipeline.transpose import choose_transposition
 
-    style = _choice(args.style, STYLES, "tab style")
-    fmt = _choice(args.format, FORMATS_TAB, "format")
+    style = choice(args.style, STYLES, "tab style")
+    fmt = choice(args.format, FORMATS_TAB, "format")
     max_bend = _max_bend(args)
     mapping = _mapping(args)
     melody, song_key = _read_melody(args)
@@ -191,7 +172,7 @@ def cmd_keys(args) -> int:
     """``harptab keys``: the ranked list of harps for the melody."""
     from .pipeline.transpose import choose_transposition
 
-    fmt = _choice(args.format, FORMATS_TAB, "format")
+    fmt = choice(args.format, FORMATS_TAB, "format")
     if args.top < 1:
         raise OptionError(f"--top must be 1 or more, not {args.top}")
     max_bend = _max_bend(args)
@@ -215,7 +196,7 @@ def cmd_chart(args) -> int:
     """``harptab chart``: the note chart of one harp."""
     from .chart import harp_chart
 
-    fmt = _choice(args.format, FORMATS_CHART, "format")
+    fmt = choice(args.format, FORMATS_CHART, "format")
     if isinstance(args.key, str) and args.key.strip().lower() == "auto":
         raise OptionError("a chart needs one harp key, e.g. --key C or --key 'Low F'")
     if args.tuning in ("all", "auto"):
