@@ -124,3 +124,17 @@ def test_odd_rhythms_are_notated_and_round_trip():
     back = read_tab_verse(xml)
     assert [t for _, t, _ in back] == tab.tokens
     assert [p for p, _, _ in back] == _sounded_midis(tab)
+
+
+def test_melody_without_bar_lines_is_barred_with_ties():
+    """``Melody.from_names`` puts every note in measure 1: the export cuts it into 4/4
+    bars, a note crossing a bar line tied over it and tabbed once."""
+    from harptab_nb.music import Melody
+
+    mel = Melody.from_names("C4 D4 E4 " * 10, title="No bars", duration=1.5)
+    tab = make_tab(mel)
+    xml = to_musicxml(tab, mel)
+    assert xml.count("<measure ") == 12  # 45 beats of 4/4
+    back = read_tab_verse(xml)
+    assert [t for _, t, _ in back] == tab.tokens
+    assert [p for p, _, _ in back] == _sounded_midis(tab)

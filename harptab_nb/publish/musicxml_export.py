@@ -121,37 +121,34 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
             last = n.measure
         runs[-1].append(n)
     prev_note = None
-    for i, run in enumerate(runs):
-        m = stream.Measure(number=run[0].measure)
+    for i, (number, segments, pad) in enumerate(_bars(runs, bar)):
+        m = stream.Measure(number=number)
         if i == 0:
             m.insert(0, clef.TrebleClef() if _mean_pitch(tablature) >= 55 else clef.BassClef())
             if k is not None:
                 m.insert(0, k.asKey() if hasattr(k, "asKey") else k)
             m.insert(0, ts)
-        start = run[0].offset
-        content = sum(x.duration for x in run)
-        pad = 0.0
-        if i == 0 and len(runs) > 1 and content < bar - 1e-6:
-            pad = bar - content
+        if pad:
             m.paddingLeft = _ql(pad)
-        for tn in run:
-            ql = _ql(tn.duration)
+        for tn, rel, dur, first in segments:
+            ql = _ql(dur)
             if tn.midi is None:
                 el = note.Rest(quarterLength=ql)
                 prev_note = None
             else:
                 el = note.Note(_spell(tn.midi, flats), quarterLength=ql)
                 tech = technique(tn)
-                if tn.tied and prev_note is not None:
+                if (not first or tn.tied) and prev_note is not None:
                     prev_t = prev_note.tie.type if prev_note.tie is not None else None
                     prev_note.tie = tie.Tie("continue" if prev_t in ("stop", "continue") else "start")
                     el.tie = tie.Tie("stop")
-                if tn.token and not tn.tied:
+                if tech != "natural" and tn.token:
+                    el.style.color = TECHNIQUE_COLORS[tech]
+                if first and tn.token and not tn.tied:
                     ly = note.Lyric(f"{token_pad}{tn.token}{token_pad}", number=TAB_VERSE,
                                     identifier=TAB_NAME, applyRaw=True)
                     if tech != "natural":
                         ly.style.color = TECHNIQUE_COLORS[tech]
-                        el.style.color = TECHNIQUE_COLORS[tech]
                     el.lyrics.append(ly)
                     if tn.lyric and tn.lyric.strip():
                         words = note.Lyric(tn.lyric.strip(), number=LYRIC_VERSE,
@@ -160,7 +157,7 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
                             words.style.color = TECHNIQUE_COLORS["natural"]
                         el.lyrics.append(words)
                 prev_note = el
-            m.insert(_ql(tn.offset - start), el)
+            m.insert(_ql(rel), el)
         part.append(m)
     score.insert(0, part)
     return score
@@ -207,6 +204,45 @@ def _notate(score, key) -> None:
                 seen[step] = alter
             last_bar = seen
         part.makeBeams(inPlace=True)
+
+
+def _bars(runs: list[list], bar: float):
+    """``(measure number, [(tab note, offset in bar, duration, first piece)], padding)``.
+
+    A run of notes with one measure number normally makes one bar (the first one,
+    when short, is a pickup). A run longer than the time signature allows (a melody
+    typed without bar lines, say) is cut into bars, a note crossing a bar line split
+    into tied pieces, and every bar is then numbered afresh.
+    """
+    eps = 1e-6
+    overfull = any(sum(x.duration for x in run) > bar + eps for run in runs)
+    out = []
+    number = runs[0][0].measure if runs else 1
+    for i, run in enumerate(runs):
+        start = run[0].offset
+        content = sum(x.duration for x in run)
+        pad = bar - content if i == 0 and len(runs) > 1 and content < bar - eps else 0.0
+        if content <= bar + eps:
+            segs = [(tn, tn.offset - start, tn.duration, True) for tn in run]
+            out.append((number if overfull else run[0].measure, segs, pad))
+            number += 1
+            continue
+        segs, limit = [], bar
+        for tn in run:
+            pos, left, first = tn.offset - start, tn.duration, True
+            while left > eps:
+                if pos >= limit - eps:
+                    out.append((number, segs, 0.0))
+                    number += 1
+                    segs = []
+                    limit += bar
+                piece = min(left, limit - pos)
+                segs.append((tn, pos - (limit - bar), piece, first))
+                pos, left, first = pos + piece, left - piece, False
+        if segs:
+            out.append((number, segs, 0.0))
+            number += 1
+    return out
 
 
 def _split_complex(measure, el) -> None:
