@@ -21,9 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import HarptabError, InputError
+from ..errors import InputError
 from .pdf_layout import (
-    MARGIN,
     build_story,
     check_layout,
     frame_size,
@@ -31,7 +30,6 @@ from .pdf_layout import (
     styles,
     tune_flowables,
 )
-from .text_export import harp_line
 
 _ABC_REF = re.compile(r"^X:\s*(\d+)", re.MULTILINE)
 
@@ -229,10 +227,7 @@ def write_songbook(sources: Iterable, *, output_dir: str | os.PathLike,
     from . import safe_write
 
     entries = make_entries(sources, **engine)
-    try:
-        data = render_songbook(entries, title=title, page_size=page_size, layout=layout)
-    except HarptabError:
-        raise
+    data = render_songbook(entries, title=title, page_size=page_size, layout=layout)
     folder = safe_write.ensure_folder(output_dir)
     path = safe_write.output_path(folder, name or title, ".pdf")
     safe_write.write_bytes(path, data)
@@ -240,4 +235,4 @@ def write_songbook(sources: Iterable, *, output_dir: str | os.PathLike,
 
 
 __all__ = ["SongbookEntry", "expand_sources", "make_entries", "render_songbook",
-           "write_songbook", "harp_line", "MARGIN"]
+           "write_songbook"]
