@@ -291,18 +291,21 @@ def _register_music_fonts() -> None:
         fmap._family_index.setdefault(family.lower(), family)
 
 
-def engrave_drawings(tablature, melody=None, *, width: float, height: float,
-                     first_height: float | None = None,
-                     scale: int = DEFAULT_SCALE) -> list:
-    """Drawings of the engraved melody, one per page-sized chunk of systems.
+#: Verovio page height (points) small enough that every page holds one system: each
+#: system becomes its own drawing and the PDF layout flows systems onto pages.
+SYSTEM_PAGE_HEIGHT = 60.0
 
-    ``first_height`` is the room left on the first page under the title; every
-    chunk is laid out for it so the first one fits (later pages then have a margin
-    to spare, which keeps the layout simple and page breaks between systems).
+
+def engrave_drawings(tablature, melody=None, *, width: float,
+                     scale: int = DEFAULT_SCALE) -> list:
+    """One vector drawing per system of the engraved melody, ``width`` points wide.
+
+    Verovio breaks the line into systems; the PDF layout then fills each page with
+    as many systems as fit (page breaks fall between systems, never inside one).
     """
-    room = min(height, first_height) if first_height else height
     drawings = []
-    for svg in engrave_svgs(tablature, melody, width=width, height=room, scale=scale):
+    for svg in engrave_svgs(tablature, melody, width=width, height=SYSTEM_PAGE_HEIGHT,
+                            scale=scale):
         d = svg_to_drawing(svg)
         if d.width > width + 0.5:  # never wider than the frame
             f = width / d.width

@@ -235,13 +235,19 @@ def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -
     return out
 
 
-def staff_flowables(tablature, *, melody=None, frame_width: float, frame_height: float,
-                    first_page_room: float | None = None) -> list:
-    """Staff layout: the engraved pages from :mod:`.engrave` as vector drawings."""
+def staff_flowables(tablature, *, melody=None, frame_width: float,
+                    system_gap: float = 10.0) -> list:
+    """Staff layout: one vector drawing per engraved system, a little space between."""
+    from reportlab.platypus import Spacer
+
     from .engrave import engrave_drawings
 
-    return engrave_drawings(tablature, melody=melody, width=frame_width,
-                            height=frame_height, first_height=first_page_room)
+    out: list = []
+    for d in engrave_drawings(tablature, melody=melody, width=frame_width):
+        if out:
+            out.append(Spacer(1, system_gap))
+        out.append(d)
+    return out
 
 
 def tune_flowables(tablature, *, melody=None, layout: str = "staff",
@@ -254,14 +260,11 @@ def tune_flowables(tablature, *, melody=None, layout: str = "staff",
     head = header_flowables(tablature, heading_style=heading_style)
     if bookmark is not None:
         head[0]._bookmark = bookmark
-    head_h = sum(f.wrap(frame_width, frame_height)[1] + f.getSpaceAfter() for f in head)
     out = list(head) + [Spacer(1, 4)]
     if layout == "text":
         out += text_tab_flowables(tablature, frame_width)
     else:
-        out += staff_flowables(tablature, melody=melody, frame_width=frame_width,
-                               frame_height=frame_height,
-                               first_page_room=frame_height - head_h - 60)
+        out += staff_flowables(tablature, melody=melody, frame_width=frame_width)
     out += [Spacer(1, 6), legend_flowable(layout)]
     return out
 
