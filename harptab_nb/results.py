@@ -128,6 +128,9 @@ def step_parts(step_id: str, value: Any, *, svg: bool = True, plots: bool = True
         return melody_parts(value, svg=svg)
     if step_id == "transpose":
         parts: list[Any] = [HTMLPart(views.options_html(value), "transposition options")]
+        if len({o.harmonica.hole1_midi for o in getattr(value, "options", ())}) > 1:
+            # the harp was chosen among several keys: show the chart of the chosen one
+            parts.append(HTMLPart(views.chart_html(value.harmonica), "harp chart"))
         if plots:
             parts.append(range_plot_part(value.melody, value.harmonica,
                                          max_bend=getattr(value, "max_bend", None),

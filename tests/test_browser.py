@@ -113,14 +113,14 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def _browser() -> Iterator:
+def _browser(height: int = 900) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                     headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1280, "height": height})
             yield page
         finally:
             browser.close()
@@ -153,7 +153,7 @@ def _quick_start_in_lab(tmp: Path) -> None:
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     base = f"http://127.0.0.1:{port}"
     with _server(cmd, cwd=work, env=env, url=f"{base}/api/status", log=tmp / "lab.log"), \
-            _browser() as page:
+            _browser(height=1500) as page:
         page.goto(f"{base}/lab/tree/01_quick_start.ipynb", timeout=120_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
@@ -201,8 +201,18 @@ def _quick_start_in_lab(tmp: Path) -> None:
         shot = _screenshot_dir() / "quick_start_lab.png"
         page.screenshot(path=str(shot), clip={"x": box["x"], "y": max(box["y"], 0),
                                               "width": min(box["width"], 1000),
-                                              "height": 820})
+                                              "height": 1400})
         assert shot.stat().st_size > 10_000
+        _shrink_png(shot)
+
+
+def _shrink_png(path: Path, colours: int = 64) -> None:
+    """Palette PNG: a README-sized screenshot (text and flat colours survive)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colours)
+    small.save(path, optimize=True)
 
 
 def _converter_app_in_voila(tmp: Path) -> None:
