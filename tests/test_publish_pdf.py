@@ -207,3 +207,18 @@ def test_overbends_bends_and_unplayable_are_marked(layout):
         r, g, b = (int(TECHNIQUE_COLORS[tech][i:i + 2], 16) for i in (1, 3, 5))
         near = (abs(rgb[..., 0] - r) < 40) & (abs(rgb[..., 1] - g) < 40) & (abs(rgb[..., 2] - b) < 40)
         assert near.sum() > 10, tech
+
+
+def test_threads_render_the_same_bytes():
+    """Background conversions render in threads: the shared verovio toolkit and font
+    registrations must not mix tunes up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tunes = []
+    for n in (4, 5, 6, 7):
+        mel = corpus_melody(f"airdsAirs/book1.abc#{n}")
+        tunes.append((make_tab(mel), mel))
+    serial = [render_pdf(t, melody=m) for t, m in tunes]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda tm: render_pdf(tm[0], melody=tm[1]), tunes * 2))
+    assert parallel == serial * 2
