@@ -316,7 +316,7 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
                 if (
                     (ww < 0.8 * hh and ww < 0.5 * sp)
                     or ww < 0.2 * sp
-                    or ww > 1.1 * sp
+                    or ww > 1.25 * sp
                     or hh > 0.95 * sp
                 ):
                     small[j] = False
@@ -352,7 +352,10 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
         # a staff line crossing a hollow head splits its hole in two: bridge it
         k = max(3, int(round(0.25 * sp)))
         sh = ndimage.binary_closing(sh, structure=np.ones((k, 1), dtype=bool))
-        band = band | sh
+        # the ring around a hole: line removal may have cut it where it runs along a line
+        r = 2 * max(1, int(round(0.2 * sp))) + 1
+        ring = ndimage.maximum_filter(sh.view(np.uint8), size=r).astype(bool) & ink
+        band = band | sh | ring
     hr = max(3, int(round(0.62 * sp)))
     wr = max(3, int(round(0.72 * sp)))
     er = ndimage.minimum_filter(band.view(np.uint8), size=(hr, wr))
