@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import OptionError
-from .text_export import LEGEND, TECHNIQUE_COLORS, _has_lyrics, harp_line, tab_systems
+from .text_export import LEGEND, TECHNIQUE_COLORS, harp_line, has_lyrics, tab_systems
 
 LAYOUTS = ("staff", "text")
 PAGE_SIZES = ("A4", "Letter")
@@ -137,7 +137,6 @@ class Styles:
     counts: object
     small: object
     toc_title: object
-    tune_heading: object
 
 
 @functools.lru_cache(maxsize=1)
@@ -159,8 +158,6 @@ def styles() -> Styles:
         small=ParagraphStyle("small", fontName=SANS, fontSize=7.5, leading=9.5),
         toc_title=ParagraphStyle("toc_title", fontName=SERIF_BOLD, fontSize=20, leading=24,
                                  alignment=TA_CENTER, spaceAfter=12),
-        tune_heading=ParagraphStyle("tune_heading", fontName=SERIF_BOLD, fontSize=20,
-                                    leading=24, alignment=TA_CENTER, spaceAfter=2),
     )
 
 
@@ -212,7 +209,7 @@ def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -
                                leading=font_size * 1.25)
     lyr_style = ParagraphStyle("lyr", fontName=MONO, fontSize=font_size * 0.9,
                                leading=font_size * 1.2, textColor="#333333")
-    lyrics = _has_lyrics(tablature)
+    lyrics = has_lyrics(tablature)
     out = []
     for system in tab_systems(tablature, width):
         bar = f"<font name='{MONO}'>|</font>"

@@ -147,18 +147,9 @@ def system_lines(system: list[list[Cell]]) -> tuple[str, str]:
     return "".join(tab), "".join(lyr)
 
 
-def _has_lyrics(tablature) -> bool:
+def has_lyrics(tablature) -> bool:
+    """True when some sounded note carries a lyric (the text layouts add a lyric line)."""
     return any((n.lyric or "").strip() for n in tablature.notes if n.midi is not None)
-
-
-def header_lines(tablature, title: str | None = None, composer: str | None = None) -> list[str]:
-    """Title, composer, harp line, counts: the head of every text rendering."""
-    lines = [title or tablature.title or "Untitled"]
-    if composer or tablature.composer:
-        lines.append(composer or tablature.composer)
-    lines.append(harp_line(tablature))
-    lines.append(counts_line(tablature))
-    return lines
 
 
 def to_text(tablature, width: int = 72, *, header: bool = True) -> str:
