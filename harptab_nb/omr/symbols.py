@@ -340,7 +340,7 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
                 if max(m.shape[0], osl[0].stop - osl[0].start) > 0.55 * sp:
                     continue
                 ov = min(sl[1].stop, osl[1].stop) - max(sl[1].start, osl[1].start)
-                if ov < 0.5 * min(ww, osl[1].stop - osl[1].start):
+                if ov < 0.25 * min(ww, osl[1].stop - osl[1].start):
                     continue
                 if top_flat and 0 <= sl[0].start - osl[0].stop <= gap:
                     partner = True
@@ -505,7 +505,7 @@ def read_staff(
             stem=stem[0],
             beams=beams,
             duration=base / (2**beams),
-            value={"stem_x": stem[1], "tip": stem[2] + by0, "area": area},
+            value={"stem_x": stem[1], "tip": stem[2] + by0, "area": area, "label": i},
         )
         heads.append(g)
         head_boxes.append((hx0, hy0, hx1, hy1))
@@ -539,7 +539,10 @@ def read_staff(
         heads = kept
 
     # components touching a notehead belong to the note (stem, beam, flag, ledger)
-    head_mask = lab > 0
+    accepted = np.zeros(n + 1, dtype=bool)
+    for g in heads:
+        accepted[g.value["label"]] = True  # type: ignore[index]
+    head_mask = accepted[lab]
     note_comp: list[_Comp] = []
     others: list[_Comp] = []
     for c in comps:
