@@ -99,3 +99,15 @@ def test_multi_tune_abc_file_results_and_tabs(tmp_path):
 def test_empty_songbook_is_an_error():
     with pytest.raises(InputError, match="at least one tune"):
         make_entries([])
+
+
+def test_a_bad_tune_raises_or_is_left_out(tmp_path):
+    from harptab_nb.errors import UnsupportedInput
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not music")
+    with pytest.raises(UnsupportedInput):
+        make_entries([TUNES[0], bad])
+    warnings: list[str] = []
+    entries = make_entries([TUNES[0], bad], skip_errors=True, warnings=warnings)
+    assert len(entries) == 1 and len(warnings) == 1 and "notes.txt" in warnings[0]

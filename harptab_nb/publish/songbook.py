@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import HarptabError, InputError
 from .pdf_layout import (
     build_story,
     check_layout,
@@ -78,12 +78,15 @@ def _tune_ref(src) -> tuple[object, int | None]:
 def make_entries(sources: Iterable, *, harmonica: str = "diatonic", key: str = "C",
                  tuning: str = "richter", transpose: str | int = "auto",
                  max_bend: int | None = None, overbends: bool = False,
-                 holes: int | None = None, tracker=None) -> list[SongbookEntry]:
+                 holes: int | None = None, tracker=None, skip_errors: bool = False,
+                 warnings: list[str] | None = None) -> list[SongbookEntry]:
     """Run the engine steps (ocr .. tablature) for each source; results pass through.
 
     A ``ConversionResult`` (from ``convert()``) or a ``Tablature`` is used as it is;
     a ``(tablature, melody)`` pair too. Files and corpus names are read and tabbed with
     the same harp settings for every tune (``key="auto"`` lets each tune pick its harp).
+    A tune that cannot be read or played raises its typed error, or with
+    ``skip_errors=True`` is left out with a line in ``warnings`` (a list to fill).
     """
     from ..pipeline.analysis import analyze
     from ..pipeline.mapping_load import load_mapping
@@ -110,13 +113,20 @@ def make_entries(sources: Iterable, *, harmonica: str = "diatonic", key: str = "
         if mapping is None:
             mapping = load_mapping(harmonica, tuning=tuning, key=key, holes=holes)
         path, tune = _tune_ref(src)
-        score = read_score(path, tune=tune, tracker=tracker)
-        mel = extract_melody(score, tracker=tracker)
-        ana = analyze(mel, score=score.score)
-        report = choose_transposition(mel, mapping, transpose=transpose,
-                                      song_key=ana.song_key, max_bend=max_bend,
-                                      overbends=overbends)
-        tab = make_tablature(report, max_bend=max_bend, overbends=overbends)
+        try:
+            score = read_score(path, tune=tune, tracker=tracker)
+            mel = extract_melody(score, tracker=tracker)
+            ana = analyze(mel, score=score.score)
+            report = choose_transposition(mel, mapping, transpose=transpose,
+                                          song_key=ana.song_key, max_bend=max_bend,
+                                          overbends=overbends)
+            tab = make_tablature(report, max_bend=max_bend, overbends=overbends)
+        except HarptabError as exc:
+            if not skip_errors:
+                raise
+            if warnings is not None:
+                warnings.append(f"{src}: left out ({exc})")
+            continue
         entries.append(SongbookEntry(tab, report.melody, str(src)))
     if not entries:
         raise InputError("a songbook needs at least one tune")
