@@ -144,6 +144,10 @@ def register_formatters(ip: Any = None) -> bool:
         lo, hi = views.note_name(obj.lowest), views.note_name(obj.highest)
         return f"<Analysis song in {obj.song_key}, range {lo}-{hi} ({obj.span} semitones)>"
 
+    def outputs_text(obj: Any) -> str:
+        files = [views.display_path(p) for p in obj.paths]
+        return f"<OutputFiles {', '.join(files)}>"
+
     def tab_text(obj: Any) -> str:
         return "\n".join(obj.header_lines())
 
@@ -158,6 +162,7 @@ def register_formatters(ip: Any = None) -> bool:
         ("harptab_nb.pipeline.analysis", "Analysis", short(analysis_text)),
         ("harptab_nb.tablature", "Tablature", short(tab_text)),
         ("harptab_nb.harmonica", "Harmonica", short(str)),
+        ("harptab_nb.pipeline.pdf", "OutputFiles", short(outputs_text)),
     ):
         text.for_type_by_name(module, name, fn)
     _registered.add(id(ip))

@@ -241,7 +241,8 @@ def score_html(sr: Any) -> str:
     rows = [
         ("Title", getattr(sr, "title", "")),
         ("Composer", getattr(sr, "composer", "")),
-        ("Source", display_path(src) if isinstance(src, os.PathLike) else src),
+        ("Source", display_path(src) if isinstance(src, os.PathLike) or os.path.isabs(str(src))
+         else src),
         ("Format", getattr(sr, "format", "")),
         ("Parts", getattr(sr, "n_parts", "")),
         ("Notes", getattr(sr, "n_notes", "")),
