@@ -222,3 +222,27 @@ def test_threads_render_the_same_bytes():
     with ThreadPoolExecutor(4) as pool:
         parallel = list(pool.map(lambda tm: render_pdf(tm[0], melody=tm[1]), tunes * 2))
     assert parallel == serial * 2
+
+
+def test_chromatic_slide_tokens_print_and_round_trip():
+    from harptab_nb.pipeline.mapping_load import load_mapping
+    from harptab_nb.pipeline.tablature import make_tablature
+    from harptab_nb.pipeline.transpose import choose_transposition
+    from harptab_nb.publish.musicxml_export import read_tab_verse, to_musicxml
+
+    mel = corpus_melody("airdsAirs/book1.abc#12")
+    report = choose_transposition(mel, load_mapping("chromatic", key="C", holes=12),
+                                  transpose="none")
+    tab = make_tablature(report)
+    assert any(t.endswith("<") for t in tab.tokens)
+    data = render_pdf(tab, melody=report.melody)
+    assert "Chromatic 12-hole" in page_texts(data)[0]
+    assert words_in_font(data, tab_pdf_fonts()["staff"]) == tab.tokens
+    assert [t for _, t, _ in read_tab_verse(to_musicxml(tab, report.melody))] == tab.tokens
+
+
+def test_page_png_preview(staff_pdf):
+    from harptab_nb.publish import page_png
+
+    png = page_png(staff_pdf, scale=0.5)
+    assert png.startswith(b"\x89PNG") and len(png) > 5_000

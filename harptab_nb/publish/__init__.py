@@ -14,6 +14,7 @@ from typing import Any
 _EXPORTS = {
     "render_pdf": "pdf_layout",
     "tab_pdf_fonts": "pdf_layout",
+    "page_png": "pdf_layout",
     "to_musicxml": "musicxml_export",
     "read_tab_verse": "musicxml_export",
     "to_text": "text_export",

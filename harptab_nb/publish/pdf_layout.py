@@ -360,6 +360,22 @@ def frame_size(size: str = "A4") -> tuple[float, float]:
     return w - 2 * MARGIN - 12, h - 2 * MARGIN - 12
 
 
+def page_png(pdf: bytes, page: int = 0, scale: float = 1.0) -> bytes:
+    """PNG bytes of one page of a PDF (pypdfium2), for notebooks and previews."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        img = doc[page].render(scale=scale).to_pil()
+    finally:
+        doc.close()
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def render_pdf(tablature, *, melody=None, page_size: str = "A4", layout: str = "staff",
                title: str | None = None) -> bytes:
     """The PDF bytes of one tune (see the module docstring for what is on the page)."""
