@@ -429,7 +429,8 @@ class ConverterApp(W.VBox):
             threading.Thread(target=self._after_run, daemon=True).start()
 
     def _after_run(self) -> None:
-        handle = self.handle
+        with self._lock:  # convert() may still be storing the handle of this run
+            handle = self.handle
         if handle is not None:
             handle.wait(60)
             self.result = handle.partial
