@@ -111,3 +111,19 @@ def test_a_bad_tune_raises_or_is_left_out(tmp_path):
     warnings: list[str] = []
     entries = make_entries([TUNES[0], bad], skip_errors=True, warnings=warnings)
     assert len(entries) == 1 and len(warnings) == 1 and "notes.txt" in warnings[0]
+
+
+def test_songbook_command(tmp_path, capsys):
+    import argparse
+
+    from harptab_nb import cli_songbook
+
+    parser = argparse.ArgumentParser(prog="harptab")
+    cli_songbook.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["songbook", TUNES[0], TUNES[1], "-t", "Two tunes",
+                              "-o", str(tmp_path), "--pdf-layout", "text", "--key", "G"])
+    assert args.func(args) == 0
+    out = Path(capsys.readouterr().out.strip())
+    assert out == (tmp_path / "Two_tunes.pdf").resolve()
+    texts = page_texts(out.read_bytes())
+    assert len(texts) == 3 and "harmonica in G" in texts[1]
