@@ -145,13 +145,21 @@ def _part_widget(part: Any) -> W.Widget:
     return W.HTML(value=part._repr_html_())
 
 
+def _audio_widget(tab: Any) -> W.Widget:
+    """A player of the tab's (transposed) melody, synthesized locally."""
+    from .audio import melody_wav
+
+    return W.Audio(value=melody_wav(tab), format="wav", autoplay=False, loop=False)
+
+
 class ResultsPanel(W.VBox):
     """One box per finished step, in run order, filled as results arrive (any thread)."""
 
     def __init__(self, *, svg: bool = True, plots: bool = True, thumbnail: bool = True,
-                 **kwargs: Any) -> None:
+                 audio: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.options = {"svg": svg, "plots": plots, "thumbnail": thumbnail}
+        self.audio = audio
         self.shown: dict[str, list[W.Widget]] = {}
         self.melody: Any = None
         self._lock = threading.Lock()
@@ -163,6 +171,8 @@ class ResultsPanel(W.VBox):
             self.melody = value
         parts = results.step_parts(step_id, value, melody=self.melody, **self.options)
         boxes = [_part_widget(p) for p in parts]
+        if step_id == "tablature" and self.audio:
+            boxes.append(_audio_widget(value))
         with self._lock:
             old = self.shown.pop(step_id, [])
             self.shown[step_id] = boxes

@@ -182,8 +182,10 @@ def test_results_panel_keeps_run_order(conversion):
     assert "harptab-tab-table" in html[-1]
     imgs = [c for c in panel.children if isinstance(c, W.Image)]
     assert len(imgs) == 1 and imgs[0].value[:8] == b"\x89PNG\r\n\x1a\n"  # the range plot
+    audio = [c for c in panel.children if isinstance(c, W.Audio)]
+    assert len(audio) == 1 and audio[0].value[:4] == b"RIFF"  # the tab's melody, to play
     panel.show("ocr", conversion.score)  # re-running a step replaces its box
-    assert len(panel.children) == 4
+    assert len(panel.children) == 5
     assert repr(panel) == "ResultsPanel(ocr, transpose, tablature)"
 
 
