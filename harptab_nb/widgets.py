@@ -65,12 +65,32 @@ class TrackerWidget(W.HTML):
         self._dirty = False
         self._timer: threading.Timer | None = None
         self._closed = False
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
         self.add_class("harptab-tracker-widget")
         self.redraw()
         self._subscription = tracker.subscribe(self._on_event)
+        self._start_ticker()
 
     # -- events -------------------------------------------------------------
+    def _start_ticker(self) -> None:
+        """While the run is going, redraw once a second so the elapsed time moves even
+        during a long step without events."""
+        if self._ticker is not None or getattr(self.tracker, "status", "") != "running":
+            return
+        self._ticker = threading.Thread(target=self._tick, name="harptab-tracker-tick",
+                                        daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            if getattr(self.tracker, "finished", False):
+                break
+            self.redraw()
+
     def _on_event(self, event: Any) -> None:
+        if self._ticker is None and isinstance(event, dict) and event.get("status") == "running":
+            self._start_ticker()
         with self._lock:
             if self._closed:
                 return
@@ -94,9 +114,10 @@ class TrackerWidget(W.HTML):
                 self._draw_locked(time.monotonic())
 
     def redraw(self) -> None:
-        """Draw the current state unconditionally."""
+        """Draw the current state unconditionally (unless closed)."""
         with self._lock:
-            self._draw_locked(time.monotonic())
+            if not self._closed:
+                self._draw_locked(time.monotonic())
 
     def _draw_locked(self, now: float) -> None:
         self._dirty = False
@@ -112,6 +133,7 @@ class TrackerWidget(W.HTML):
 
     # -- lifecycle ----------------------------------------------------------
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             self._closed = True
             if self._timer is not None:

@@ -89,6 +89,20 @@ def test_throttle_10000_events_at_most_20_redraws_final_state_shown():
     assert "page 9999" in w.value and "page 9999" in w.text
 
 
+def test_elapsed_time_moves_during_a_long_step():
+    t = ProgressTracker("tick")
+    t.start_step("ocr")
+    w = TrackerWidget(t)
+    n = w.redraws
+    time.sleep(2.3)  # no event at all: the ticker redraws about once a second
+    assert w.redraws - n >= 2
+    assert w.status["elapsed_time"] >= 2
+    t.complete_step("ocr")
+    w.close()
+    time.sleep(1.2)
+    assert not w._ticker.is_alive()
+
+
 def test_no_redraws_after_close():
     t = ProgressTracker("w4")
     w = TrackerWidget(t)
