@@ -31,6 +31,8 @@ def key_alter(fifths: int, letter: int) -> int:
 
 def _dur(g: Glyph) -> Fraction:
     d = g.duration
+    if isinstance(g.value, dict) and "tuplet" in g.value:
+        d = d * g.value["tuplet"]
     total = d
     add = d
     for _ in range(g.dots):
@@ -120,7 +122,53 @@ def resolve_staff(st: StaffReading, warnings: list[OmrWarning]) -> list[Glyph]:
                 continue
         out.append(g)
     _attach_ties(st, out)
+    _attach_tuplets(st, out, warnings)
     return out
+
+
+def _attach_tuplets(st: StaffReading, events: list[Glyph], warnings: list[OmrWarning]) -> None:
+    """A small "3" centred over three equal notes makes them a triplet."""
+    sp = st.space
+    digits = [g for g in st.glyphs if g.kind == "digit" and g.value == 0]
+    if not digits:
+        return
+    for d in digits:
+        best, best_k = None, -1
+        for k, g in enumerate(events):
+            if g.kind != "note":
+                continue
+            dist = abs(g.cx - d.cx)
+            if best is None or dist < best:
+                best, best_k = dist, k
+        if best is None or best > 1.3 * sp or best_k <= 0 or best_k >= len(events) - 1:
+            continue
+        trio = events[best_k - 1 : best_k + 2]
+        if any(g.kind != "note" for g in trio):
+            continue
+        counts = Counter(_dur(g) for g in trio)
+        common, n_common = counts.most_common(1)[0]
+        tips = [g.value["tip"] for g in trio if isinstance(g.value, dict) and g.value.get("tip")]
+        near = any(abs(d.cy - t) <= 2.5 * sp for t in tips) or abs(d.cy - trio[1].cy) <= 4 * sp
+        if n_common < 2 or common > 1 or not near:
+            continue
+        for g in trio:
+            if _dur(g) != common and g.dots == 0:
+                # one beam misread inside a triplet: the other two tell the value
+                g.duration = common
+                warnings.append(
+                    OmrWarning(
+                        "note value taken from its triplet neighbours",
+                        page=st.page,
+                        staff=st.index,
+                        x=g.cx,
+                        y=g.cy,
+                    )
+                )
+        if any(isinstance(g.value, dict) and "tuplet" in g.value for g in trio):
+            continue
+        for g in trio:
+            if isinstance(g.value, dict):
+                g.value["tuplet"] = Fraction(2, 3)
 
 
 def _time_from_bars(tg: Glyph | None, bar_ql: Fraction | None) -> tuple[int, int] | None:

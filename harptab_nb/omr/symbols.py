@@ -126,10 +126,25 @@ def _vertical_strokes(mask: np.ndarray, min_len: float) -> list[tuple[int, int, 
 def _classify_accidental(mask: np.ndarray, sp: float) -> str | None:
     """sharp | flat | natural | None from a component crop."""
     h, w = mask.shape
-    if not (1.4 * sp <= h <= 3.8 * sp and 0.35 * sp <= w <= 1.5 * sp):
+    if not (1.4 * sp <= h <= 3.8 * sp and 0.35 * sp <= w <= 1.8 * sp):
         return None
+    found = _accidental_strokes(mask, sp)
+    if found is None:
+        # hand-written fonts slant their strokes: thicken them sideways and retry
+        k = max(3, int(round(0.15 * sp)))
+        fat = ndimage.maximum_filter1d(mask.view(np.uint8), size=k, axis=1).astype(bool)
+        found = _accidental_strokes(fat, sp, 1.0, 0.35 * sp + k + 1)
+    return found
+
+
+def _accidental_strokes(
+    mask: np.ndarray, sp: float, min_gap: float | None = None, max_w: float | None = None
+) -> str | None:
+    h, w = mask.shape
+    min_gap = 0.2 * sp if min_gap is None else max(1.0, min_gap)
+    max_w = 0.35 * sp + 2 if max_w is None else max_w
     strokes = _vertical_strokes(mask, 1.3 * sp)
-    strokes = [s for s in strokes if s[1] - s[0] <= 0.35 * sp + 2]
+    strokes = [s for s in strokes if s[1] - s[0] <= max_w]
     if len(strokes) == 1:
         x0, x1, top, bot = strokes[0]
         # flat: stroke on the left, belly on the lower right, top of stroke high
@@ -141,7 +156,7 @@ def _classify_accidental(mask: np.ndarray, sp: float) -> str | None:
         return None
     if len(strokes) == 2:
         (a0, a1, at, ab), (b0, b1, bt, bb) = strokes
-        if b0 - a1 < 0.2 * sp:
+        if b0 - a1 < min_gap:
             return None
         if at < bt - 0.45 * sp and ab < bb - 0.45 * sp:
             return "natural"
@@ -279,7 +294,7 @@ def _count_beams(img: np.ndarray, stem: tuple[int, int, int, int], sp: float) ->
         y0, y1 = int(tip - reach), int(tip + 0.3 * sp) + 1
     y0, y1 = max(0, y0), min(h, y1)
     best = 0
-    for d in (0.3, 0.45, 0.65):
+    for d in (0.3, 0.45):
         for sgn in (-1, 1):
             x = int(round(sx + sgn * d * sp))
             if not 0 <= x < w:
@@ -400,7 +415,7 @@ def read_staff(
     acc_removed = False
     by_x = sorted((c for c in comps if not c.used), key=lambda c: c.x0)
     for ci, c in enumerate(by_x):
-        if c.used or not (1.4 * sp <= c.h <= 4.6 * sp and c.w <= 1.5 * sp):
+        if c.used or not (1.4 * sp <= c.h <= 4.6 * sp and c.w <= 1.8 * sp):
             continue
         if c.cy < top - 3.5 * sp or c.cy > bottom + 3.5 * sp:
             continue  # text above or below the staff
@@ -574,11 +589,11 @@ def read_staff(
             if rk is not None:
                 glyphs.append(Glyph("rest", c.box(by0), name=rk, duration=REST_QL[rk]))
                 continue
+        if 0.9 <= hs <= 1.7 and 0.4 <= ws <= 1.2 and c.fill >= 0.25:
+            glyphs.append(Glyph("digit", c.box(by0), value=_holes(c.mask)))
+            continue
         if ws >= 0.9 and hs <= 1.6 and c.fill < 0.6:
             glyphs.append(Glyph("tie", c.box(by0)))
-            continue
-        if 0.9 <= hs <= 1.7 and 0.4 <= ws <= 1.2:
-            glyphs.append(Glyph("digit", c.box(by0), value=_holes(c.mask)))
             continue
 
     # augmentation dots and repeat dots
