@@ -246,3 +246,32 @@ def test_page_png_preview(staff_pdf):
 
     png = page_png(staff_pdf, scale=0.5)
     assert png.startswith(b"\x89PNG") and len(png) > 5_000
+
+
+def test_text_layout_lyrics_align_under_their_tokens():
+    from publish_helpers import pdf_chars
+
+    from harptab_nb.pipeline.melody import extract_melody
+    from harptab_nb.pipeline.ocr import read_score
+
+    mel = extract_melody(read_score(str(ROOT / "harptab_nb" / "data" / "aloha_oe.musicxml")))
+    tab = make_tab(mel)
+    data = render_pdf(tab, melody=mel, layout="text")
+
+    def starts(font):  # x of the first character of each word drawn in ``font``
+        out, prev = [], None
+        for ch in pdf_chars(data)[0]:
+            ok = ch.fontname.split("+")[-1] == font and ch.get_text().strip() not in ("", "|")
+            if ok and (prev is None or abs(ch.x0 - prev.x1) > 0.5 or abs(ch.y0 - prev.y0) > 0.5):
+                out.append((round(ch.y0), ch.x0))
+            prev = ch if ok else None
+        return out
+
+    tokens = starts(tab_pdf_fonts()["text"])
+    lyrics = starts("DejaVuSansMono")
+    sounded = [n for n in tab.notes if n.sounded]
+    assert len(tokens) == len(sounded)
+    lyric_x = iter(lyrics)
+    for n, (_, x) in zip(sounded, tokens, strict=True):
+        if (n.lyric or "").strip():
+            assert abs(next(lyric_x)[1] - x) < 0.5, n

@@ -207,7 +207,7 @@ def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -
     width = max(20, int(frame_width / char_w) - 1)
     tab_style = ParagraphStyle("tab", fontName=TAB_MONO, fontSize=font_size,
                                leading=font_size * 1.25)
-    lyr_style = ParagraphStyle("lyr", fontName=MONO, fontSize=font_size * 0.9,
+    lyr_style = ParagraphStyle("lyr", fontName=MONO, fontSize=font_size,  # same columns
                                leading=font_size * 1.2, textColor="#333333")
     lyrics = has_lyrics(tablature)
     out = []
