@@ -97,9 +97,10 @@ def write_outputs(
         with st.substep("pdf_format", "Laying out the pages") as sub:
             stem = safe_write.safe_name(name or tablature.title or getattr(melody, "title", ""))
             blobs: dict[str, bytes] = {}
-            for fmt in formats:
+            for i, fmt in enumerate(formats):
                 blobs[fmt] = _render(fmt, tablature, melody=melody, page_size=page_size,
                                      layout=layout, json_extra=json_extra, warnings=warnings)
+                sub.progress(100 * (i + 1) / len(formats), f"{fmt} laid out")
             sub.done(f"{', '.join(formats)} laid out")
         with st.substep("pdf_compile", "Writing the files") as sub:
             folder = safe_write.ensure_folder(output_dir)
