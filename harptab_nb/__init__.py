@@ -82,6 +82,12 @@ _EXPORTS: dict[str, str] = {
     "standard_keys": "harptab_nb.harmonica",
     "DIATONIC_TUNINGS": "harptab_nb.harmonica",
     "VARIANT_KEYS": "harptab_nb.harmonica",
+    # outputs
+    "write_outputs": "harptab_nb.pipeline.pdf",
+    "OutputFiles": "harptab_nb.pipeline.pdf",
+    "write_songbook": "harptab_nb.publish",
+    "render_pdf": "harptab_nb.publish",
+    "to_musicxml": "harptab_nb.publish",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

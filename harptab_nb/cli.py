@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-_COMMAND_MODULES = ("harptab_nb.cli_tab", "harptab_nb.cli_convert")
+_COMMAND_MODULES = ("harptab_nb.cli_tab", "harptab_nb.cli_convert", "harptab_nb.cli_songbook")
 
 
 def choice(value: str, choices: tuple[str, ...], what: str) -> str:
