@@ -40,6 +40,7 @@ lab: install
 bench: install
 	$(BIN)/python bench/bench_tablature.py
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_pdf.py --no-png
 
 clean:
 	rm -rf $(OUT) .pytest_cache build *.egg-info
