@@ -316,13 +316,13 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
     Holes are looked for in the image *with* staff lines, where the rings of hollow
     heads are still closed (line removal can open them where they touch a line).
     """
-    filled = ndimage.binary_fill_holes(ink)
-    holes = filled & ~ink
-    if holes.any():
-        hl, hn = ndimage.label(holes)
-        sizes = ndimage.sum(holes, hl, np.arange(1, hn + 1))
-        small = np.zeros(hn + 1, dtype=bool)
-        small[1:] = sizes <= 0.6 * sp * sp
+    hl, hn = ndimage.label(~ink)
+    if hn:
+        sizes = np.bincount(hl.ravel(), minlength=hn + 1)
+        small = sizes <= 0.6 * sp * sp
+        small[0] = False
+        # background touching the band's border is outside, not a hole
+        small[np.unique(np.concatenate((hl[0], hl[-1], hl[:, 0], hl[:, -1])))] = False
         # head holes are wider than tall; gaps closed by stems and lines are not
         for j, sl in enumerate(ndimage.find_objects(hl), start=1):
             if small[j] and sl is not None:
@@ -366,7 +366,9 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
         sh = small[hl]
         # a staff line crossing a hollow head splits its hole in two: bridge it
         k = max(3, int(round(0.25 * sp)))
-        sh = ndimage.binary_closing(sh, structure=np.ones((k, 1), dtype=bool))
+        sh = ndimage.minimum_filter1d(
+            ndimage.maximum_filter1d(sh.view(np.uint8), k, axis=0), k, axis=0
+        ).astype(bool)
         # the ring around a hole: line removal may have cut it where it runs along a line
         r = 2 * max(1, int(round(0.2 * sp))) + 1
         ring = ndimage.maximum_filter(sh.view(np.uint8), size=r).astype(bool) & ink
