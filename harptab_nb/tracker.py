@@ -135,6 +135,7 @@ class Subscription:
         self.active = True
 
     def unsubscribe(self) -> None:
+        """Stop the events (idempotent)."""
         if self.active:
             self._tracker._unsubscribe(self._token)
             self.active = False
@@ -169,7 +170,9 @@ class ProgressTracker:
         self.keep_seconds = float(keep_seconds)
         self._lock = threading.Lock()
         self._dispatch_lock = threading.Lock()
-        self._pending_events: collections.deque[dict] = collections.deque()
+        # queued events, each with the tokens of the listeners subscribed when it happened
+        self._pending_events: collections.deque[tuple[dict, tuple[int, ...]]] = (
+            collections.deque())
         self._listeners: dict[int, Listener] = {}
         self._next_token = 0
         self._cancel = threading.Event()
@@ -212,6 +215,7 @@ class ProgressTracker:
 
     @property
     def cancel_requested(self) -> bool:
+        """True once :meth:`cancel` was called (until :meth:`reset_cancel`)."""
         return self._cancel.is_set()
 
     @property
@@ -227,6 +231,7 @@ class ProgressTracker:
 
     @property
     def overall_progress(self) -> int:
+        """Progress of the whole run, 0-100 (mean of the seven steps)."""
         with self._lock:
             return self._overall_locked()
 
@@ -237,27 +242,32 @@ class ProgressTracker:
     def to_json(self) -> dict:
         """The status JSON (a fresh dict, safe to keep or ``json.dumps``)."""
         with self._lock:
-            steps = [
-                {"id": st["id"], "name": st["name"], "status": st["status"],
-                 "progress": self._step_progress_locked(st), "message": st["message"],
-                 "substeps": [dict(s) for s in st["substeps"]]}
-                for st in self._steps.values()
-            ]
-            return {
-                "session_id": self.session_id,
-                "overall_progress": self._overall_locked(),
-                "elapsed_time": int(self.elapsed),
-                "current_step": self.current_step,
-                "steps": steps,
-            }
+            return self._json_locked()
 
     get_status = to_json
 
+    def _json_locked(self) -> dict:
+        steps = [
+            {"id": st["id"], "name": st["name"], "status": st["status"],
+             "progress": self._step_progress_locked(st), "message": st["message"],
+             "substeps": [dict(s) for s in st["substeps"]]}
+            for st in self._steps.values()
+        ]
+        return {
+            "session_id": self.session_id,
+            "overall_progress": self._overall_locked(),
+            "elapsed_time": int(self.elapsed),
+            "current_step": self.current_step,
+            "steps": steps,
+        }
+
     def step_status(self, step_id: str) -> str:
+        """Status of one step (pending, in_progress, completed, error, cancelled)."""
         with self._lock:
             return self._step(step_id)["status"]
 
     def substep_status(self, step_id: str, sub_id: str) -> str:
+        """Status of one substep."""
         with self._lock:
             return self._sub(step_id, sub_id)["status"]
 
@@ -288,18 +298,22 @@ class ProgressTracker:
         "run"), ``step`` and ``substep`` ids (or None), ``changes`` (only the fields that
         changed) and, when they changed, ``overall_progress``, ``current_step``,
         ``status`` (run status) and ``elapsed_time`` (when the run ends). With
-        ``replay=True`` a first ``type="snapshot"`` event carries the whole status.
+        ``replay=True`` a first ``type="snapshot"`` event carries the whole status; it is
+        taken atomically with the subscription, so the events that follow are exactly
+        the changes since the snapshot, even while other threads update the tracker.
         """
         with self._lock:
             token = self._next_token
             self._next_token += 1
             self._listeners[token] = callback
             self._last_overall = self._overall_locked()  # events report changes from now
+            if replay:
+                snap = {"seq": self._seq, "session_id": self.session_id, "type": "snapshot",
+                        "step": None, "substep": None, "changes": {},
+                        "status_json": self._json_locked(), "status": self._status}
+                self._pending_events.append((snap, (token,)))
         if replay:
-            snap = {"seq": self._seq, "session_id": self.session_id, "type": "snapshot",
-                    "step": None, "substep": None, "changes": {}, "status_json": self.to_json(),
-                    "status": self._status}
-            self._call(callback, snap)
+            self._after()
         return Subscription(self, token)
 
     def _unsubscribe(self, token: int) -> None:
@@ -313,8 +327,13 @@ class ProgressTracker:
         except Exception:  # a broken view must never break the conversion
             log.exception("tracker listener %r raised; ignored", cb)
 
+    def _queue(self, event: dict) -> None:
+        """Queue ``event`` for the listeners subscribed now. Call with the lock held."""
+        self._pending_events.append((event, tuple(self._listeners)))
+
     def _dispatch(self) -> None:
-        """Deliver queued events in order; one thread delivers at a time."""
+        """Deliver queued events in order; one thread delivers at a time. Each event
+        goes to the listeners subscribed when it happened and still subscribed."""
         while self._pending_events:
             if not self._dispatch_lock.acquire(blocking=False):
                 return  # the thread holding it delivers our event too
@@ -325,10 +344,12 @@ class ProgressTracker:
                             break
                         batch = list(self._pending_events)
                         self._pending_events.clear()
-                        listeners = list(self._listeners.values())
-                    for event in batch:
-                        for cb in listeners:
-                            self._call(cb, event)
+                        listeners = dict(self._listeners)
+                    for event, tokens in batch:
+                        for token in tokens:
+                            cb = listeners.get(token)
+                            if cb is not None and token in self._listeners:
+                                self._call(cb, event)
             finally:
                 self._dispatch_lock.release()
 
@@ -398,7 +419,7 @@ class ProgressTracker:
         event = {"seq": self._seq, "session_id": self.session_id, "type": kind,
                  "step": step_id, "substep": sub_id, "changes": changed}
         event.update(run)
-        self._pending_events.append(event)
+        self._queue(event)
 
     def _after(self) -> None:
         if self._pending_events:
@@ -458,6 +479,7 @@ class ProgressTracker:
         self._after()
 
     def start_substep(self, step_id: str, sub_id: str, message: str = "") -> None:
+        """Mark substep ``sub_id`` of ``step_id`` in progress."""
         with self._lock:
             sub = self._sub(step_id, sub_id)
             self._apply(sub, {"status": IN_PROGRESS, "message": message, "progress": 0},
@@ -475,6 +497,7 @@ class ProgressTracker:
         self._after()
 
     def complete_substep(self, step_id: str, sub_id: str, message: str = "") -> None:
+        """Mark a substep completed (progress 100) with its result ``message``."""
         with self._lock:
             self._apply(self._sub(step_id, sub_id),
                         {"status": COMPLETED, "message": message, "progress": 100},
@@ -482,6 +505,7 @@ class ProgressTracker:
         self._after()
 
     def error_substep(self, step_id: str, sub_id: str, message: str = "") -> None:
+        """Mark a substep failed with ``message`` (the step reports the error itself)."""
         with self._lock:
             self._apply(self._sub(step_id, sub_id), {"status": ERROR, "message": message},
                         "substep", step_id, sub_id)
@@ -498,7 +522,7 @@ class ProgressTracker:
             self._version += 1
             if self._listeners:
                 self._seq += 1
-                self._pending_events.append(
+                self._queue(
                     {"seq": self._seq, "session_id": self.session_id, "type": "run",
                      "step": None, "substep": None, "changes": {"cancel_requested": True}})
         self._after()

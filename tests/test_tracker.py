@@ -486,3 +486,76 @@ def test_registry_is_thread_safe():
         th.join()
     assert not errors, errors[0]
     assert not [s for s in list_trackers() if s.startswith("reg-")]
+
+
+def test_replay_snapshot_is_atomic_while_other_threads_update():
+    """A late subscriber (a notebook view attached to a running conversion) gets the
+    snapshot first, then exactly the changes after it: replaying them on the snapshot
+    gives the final status, even while 4 threads keep updating."""
+    t = ProgressTracker("late")
+    subs = [(sid, sub) for sid, _n, ss in STEPS for sub in ss][:4]
+    stop = threading.Event()
+
+    def hammer(i: int) -> None:
+        step_id, sub_id = subs[i]
+        j = 0
+        while not stop.is_set():
+            t.update_substep_progress(step_id, sub_id, j % 101, f"{i}:{j}")
+            j += 1
+
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    logs: list[list[dict]] = []
+    try:
+        for _ in range(20):
+            time.sleep(0.002)
+            log: list[dict] = []
+            t.subscribe(log.append, replay=True)
+            logs.append(log)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    final = _raw(t.to_json())
+    for log in logs:
+        assert log[0]["type"] == "snapshot"
+        assert all(e["type"] != "snapshot" for e in log[1:])
+        seqs = [e["seq"] for e in log]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "an event lost or repeated"
+        state = _raw(log[0]["status_json"])
+        for e in log[1:]:
+            key = (e["step"], e["substep"])
+            status, message, progress = state[key]
+            c = e["changes"]
+            state[key] = (c.get("status", status), c.get("message", message),
+                          c.get("progress", progress))
+        assert state == final
+
+
+def test_events_go_only_to_listeners_subscribed_when_they_happened():
+    t = ProgressTracker()
+    late: list[dict] = []
+
+    def first(event: dict) -> None:
+        if event["seq"] == 1:  # while event 1 is being delivered ...
+            t.update_step_progress("mapping_load", 20)  # event 2: queued, not yet delivered
+            t.subscribe(late.append)  # ... a view subscribes
+            t.update_step_progress("mapping_load", 50)  # event 3
+
+    t.subscribe(first)
+    t.update_step_progress("mapping_load", 10)
+    assert [e["seq"] for e in late] == [3]  # event 2 happened before it subscribed
+
+
+def test_default_keep_time_is_300_seconds():
+    from harptab_nb.tracker import DEFAULT_KEEP_SECONDS
+
+    t = create_tracker("keep-default")
+    assert DEFAULT_KEEP_SECONDS == 300 and t.keep_seconds == 300
+    t.start_step("ocr")
+    t.error_step("ocr", "x")
+    assert expire_trackers(now=time.monotonic() + 299) == 0
+    assert get_tracker("keep-default") is t
+    assert expire_trackers(now=time.monotonic() + 301) >= 1
+    assert get_tracker("keep-default") is None
