@@ -71,6 +71,7 @@ def register(subparsers: Any) -> None:
                    help="print the status JSON, one line per change, instead of the display")
     o.add_argument("--lang", default="en", metavar="en|fr", help="step names language")
     o.add_argument("--no-history", action="store_true", help="do not record in the history")
+    _add_debug(p)
     p.set_defaults(func=cmd_convert)
 
     h = subparsers.add_parser("history", help="list past conversions",
@@ -79,7 +80,15 @@ def register(subparsers: Any) -> None:
     h.add_argument("--status", default=None, metavar="STATUS",
                    help="only completed, error or cancelled runs")
     h.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_debug(h)
     h.set_defaults(func=cmd_history)
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` after the command too (``harptab convert X --debug``); SUPPRESS keeps
+    the global ``harptab --debug`` value when it is not given here."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback on errors")
 
 
 def _convert_kwargs(args: argparse.Namespace) -> dict:

@@ -104,6 +104,57 @@ def test_bad_options_one_line(args, words, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def _corrupt_xml(d: Path) -> Path:
+    p = d / "cut.musicxml"
+    text = Path(TUNE).read_text(encoding="utf-8")
+    p.write_text(text[: len(text) // 3], encoding="utf-8")
+    return p
+
+
+def _blank_page_png(d: Path) -> Path:
+    from PIL import Image
+
+    p = d / "blank.png"
+    Image.new("L", (600, 400), 255).save(p)
+    return p
+
+
+def _junk_png(d: Path) -> Path:
+    p = d / "junk.png"
+    p.write_bytes(b"\x89PNG not really" + bytes(range(256)) * 4)
+    return p
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda d: d / "nonexistent.xml", "score file not found"),
+    (_corrupt_xml, "could not be read as MusicXML"),
+    (_blank_page_png, "blank.png"),
+    (_junk_png, "junk.png"),
+], ids=["missing", "corrupt-xml", "image-without-score", "corrupt-image"])
+def test_failures_are_one_clear_line_traceback_only_with_debug(make, words, tmp_path, capsys):
+    """What a user types by hand: each failure exits non-zero with one ``harptab:`` line
+    naming the file, no traceback, nothing written; ``--debug`` (before or after the
+    command) raises the typed error instead."""
+    from harptab_nb.errors import HarptabError
+
+    src = make(tmp_path)
+    out = tmp_path / "o"
+    rc = main(["convert", str(src), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc != 0
+    lines = [ln for ln in err.splitlines() if ln.startswith("harptab:")]
+    assert len(lines) == 1 and lines[0].startswith("harptab: error: "), err
+    assert words in lines[0] and err.strip().splitlines()[-1] == lines[0]
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+    for argv in (["--debug", "convert", str(src), "-o", str(out)],
+                 ["convert", str(src), "-o", str(out), "--debug"]):
+        with pytest.raises(HarptabError) as info:
+            main(argv)
+        assert words in str(info.value)
+    capsys.readouterr()
+
+
 def test_bad_input_in_process_names_the_step(tmp_path, capsys):
     bad = tmp_path / "bad.mxl"
     bad.write_text("not a zip")

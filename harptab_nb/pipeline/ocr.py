@@ -430,7 +430,10 @@ def _recognize(plan: _Plan, backend: str, sub: Any) -> tuple[Any, list[str]]:
 
     try:
         score, notes = recognize(plan.path, backend=backend, progress=progress)
-    except HarptabError:
+    except HarptabError as exc:
+        text = str(exc)
+        if plan.label not in text:  # "no staff lines found": say which file
+            exc.args = (f"{plan.label}: {text}", *exc.args[1:])
         raise
     except Exception as exc:
         raise ScoreReadError(f"{plan.label}: optical recognition failed ({exc})") from exc
