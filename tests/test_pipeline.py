@@ -60,26 +60,45 @@ def midi_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def xml_file(tmp_path_factory) -> Path:
+    """A real tune (Aird's Airs book 1, no. 4) as MusicXML with the .xml extension."""
+    from music21 import corpus
+
+    path = tmp_path_factory.mktemp("xml") / "touzle.xml"
+    corpus.parse("airdsAirs/book1.abc", number=4).write("musicxml", fp=str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def inputs(midi_file, xml_file) -> dict[str, Path]:
+    return {"midi": midi_file, "xml": xml_file}
+
+
 SOURCES = {
     "musicxml": lambda mf: str(DATA / "aloha_oe.musicxml"),
+    "xml": lambda mf: str(mf["xml"]),
     "mxl": lambda mf: str(corpus_file("bach/bwv66.6")),
-    "midi": lambda mf: str(mf),
-    "abc": lambda mf: f"{corpus_file('airdsAirs/book1.abc')}#4",
+    "midi": lambda mf: str(mf["midi"]),
+    "abc": lambda mf: f"{corpus_file('airdsAirs/book1.abc')}#4",  # tune 4 of many
     "humdrum": lambda mf: str(corpus_file("bach/bwv281.krn")),
     "corpus": lambda mf: "corpus:airdsAirs/book1.abc#4",
 }
 
 
 @pytest.mark.parametrize("fmt", list(SOURCES))
-def test_full_conversion_of_each_input_format(fmt, midi_file, tmp_path):
+def test_full_conversion_of_each_input_format(fmt, inputs, tmp_path):
+    from test_tracker import assert_shape
+
     from harptab_nb import history
 
     out = tmp_path / "out"
-    res = convert(SOURCES[fmt](midi_file), output_dir=out, key="auto")
+    res = convert(SOURCES[fmt](inputs), output_dir=out, key="auto")
     assert isinstance(res, ConversionResult)
     assert res.status == "completed" and res.ok and res.error is None
     assert_all_completed(res.tracker)
-    expected_format = {"corpus": "abc"}.get(fmt, fmt)
+    assert_shape(res.status_json())
+    expected_format = {"corpus": "abc", "xml": "musicxml"}.get(fmt, fmt)
     assert res.score.format == expected_format
     for attr in ("score", "melody", "analysis", "mapping", "transposition", "tablature",
                  "outputs"):
@@ -91,6 +110,7 @@ def test_full_conversion_of_each_input_format(fmt, midi_file, tmp_path):
     data = json.loads(res.json.read_text(encoding="utf-8"))
     assert set(data) == TAB_KEYS | {"status"}
     assert data["status"]["overall_progress"] == 100
+    assert_shape(data["status"])
     assert data["status"]["session_id"] == res.session_id
     assert all(s["status"] == "completed" for s in data["status"]["steps"])
     assert [n["tab"] for n in data["notes"]] == [n.token for n in res.tablature.notes]
@@ -125,6 +145,60 @@ def test_given_tracker_and_french_names(tmp_path):
     assert overall == sorted(overall) and overall[-1] == 100  # only changes, never back
     seq = [e["seq"] for e in events]
     assert seq == sorted(seq) and len(seq) == len(set(seq))
+
+
+def test_each_step_is_a_plain_function_with_an_optional_tracker(tmp_path):
+    """The seven steps called one by one, with and without a tracker, give small value
+    objects, and the same tab as ``convert``."""
+    from harptab_nb.music import Melody
+    from harptab_nb.pipeline import analysis, mapping_load, melody, ocr, pdf, tablature, transpose
+    from harptab_nb.tablature import Tablature
+
+    src = "corpus:airdsAirs/book1.abc#4"
+    for tracker in (None, ProgressTracker("by-hand")):
+        kw = {"tracker": tracker}
+        score = ocr.read_score(src, **kw)
+        assert isinstance(score, ocr.ScoreResult) and score.n_notes > 0
+        mel = melody.extract_melody(score, **kw)
+        assert isinstance(mel, Melody) and mel.meta["part_reason"]
+        ana = analysis.analyze(mel, score=score, **kw)
+        assert isinstance(ana, analysis.Analysis) and ana.song_key == "E minor"
+        mapping = mapping_load.load_mapping("diatonic", key="auto", **kw)
+        assert isinstance(mapping, mapping_load.HarpMapping) and len(mapping.harps) > 1
+        report = transpose.choose_transposition(mel, mapping, song_key=ana.song_key, **kw)
+        assert isinstance(report, transpose.TranspositionReport)
+        tab = tablature.make_tablature(report, **kw)
+        assert isinstance(tab, Tablature)
+        files = pdf.write_outputs(tab, output_dir=tmp_path / "by-hand", melody=report.melody,
+                                  **kw)
+        assert isinstance(files, pdf.OutputFiles) and files.pdf.exists()
+        if tracker is not None:
+            assert_all_completed(tracker)
+    whole = convert(src, output_dir=tmp_path / "whole", key="auto", record_history=False)
+    assert whole.tablature.tokens == tab.tokens
+
+
+def test_raising_listener_and_frozen_elapsed_time_in_a_real_run(tmp_path):
+    """A view that crashes on every event does not stop the conversion; the status JSON
+    after the run has an int ``elapsed_time`` that no longer moves."""
+    import time
+
+    tracker = ProgressTracker("crashing-view")
+    calls: list[int] = []
+
+    def broken_view(event: dict) -> None:
+        calls.append(event["seq"])
+        raise RuntimeError("the view crashed")
+
+    tracker.subscribe(broken_view)
+    res = convert(str(DATA / "aloha_oe.musicxml"), output_dir=tmp_path, tracker=tracker)
+    assert res.status == "completed" and len(calls) > 20
+    assert_all_completed(tracker)
+    doc = tracker.to_json()
+    assert isinstance(doc["elapsed_time"], int)
+    frozen = tracker.elapsed
+    time.sleep(0.05)
+    assert tracker.elapsed == frozen and tracker.to_json()["elapsed_time"] == doc["elapsed_time"]
 
 
 def test_corrupt_history_file_never_blocks_a_conversion(home, tmp_path):
