@@ -95,6 +95,61 @@ def test_tuning_specific_consequences():
     assert not [a for a in country.actions(overbends=True) if a.overbend and a.hole == 5]
 
 
+# Every bend and overbend of every built-in tuning in C, worked out by hand from the reed
+# rows and the physics rules (an independent table, not the code's own derivation).
+# Overbends that repeat an easier note are absent: Paddy keeps 2o (G#4) because its
+# hole 3 (A4/B4) bends only to Bb4; natural minor drops 1o (Eb4 = 2 blow).
+C_BENDS_OVERBENDS = {
+    "richter": {**{t: p for t, p in RICHTER_C.items() if "'" in t}, **RICHTER_C_OVERBENDS},
+    "paddy_richter": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-3'": "Bb4", "-4'": "C#5", "-6'": "Ab5",
+        "8'": "Eb6", "9'": "F#6", "10'": "B6", "10''": "Bb6",
+        "1o": "Eb4", "2o": "G#4", "4o": "Eb5", "5o": "F#5", "6o": "Bb5", "-7o": "C#6",
+        "-9o": "Ab6", "-10o": "C#7"},
+    "country": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-3'": "Bb4", "-3''": "A4", "-3'''": "Ab4",
+        "-4'": "C#5", "-5'": "F5", "-6'": "Ab5", "8'": "Eb6", "9'": "F#6", "10'": "B6",
+        "10''": "Bb6",
+        "1o": "Eb4", "4o": "Eb5", "6o": "Bb5", "-7o": "C#6", "-9o": "Ab6", "-10o": "C#7"},
+    "natural_minor": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-2'''": "E4", "-3'": "A4", "-3''": "Ab4",
+        "-4'": "C#5", "-5'": "E5", "-6'": "Ab5", "7'": "B5", "9'": "F#6", "10'": "B6",
+        "10''": "Bb6",
+        "3o": "B4", "5o": "F#5", "-7o": "C#6", "-8o": "E6", "-9o": "Ab6", "-10o": "C#7"},
+    "harmonic_minor": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-2'''": "E4", "-3'": "Bb4", "-3''": "A4",
+        "-3'''": "Ab4", "-4'": "C#5", "-5'": "E5", "9'": "F#6", "10'": "B6", "10''": "Bb6",
+        "10'''": "A6",
+        "5o": "F#5", "6o": "A5", "-7o": "C#6", "-8o": "E6", "-10o": "C#7"},
+    "melody_maker": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-3'": "Bb4", "-4'": "C#5", "-5'": "F5",
+        "-6'": "G#5", "8'": "Eb6", "10'": "B6", "10''": "Bb6",
+        "1o": "Eb4", "2o": "G#4", "4o": "Eb5", "6o": "Bb5", "-7o": "C#6", "-8o": "F6",
+        "-9o": "G#6", "-10o": "C#7"},
+    "powerbender": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-3'": "Bb4", "-3''": "A4", "-3'''": "Ab4",
+        "-4'": "C#5", "-5'": "Eb5", "-6'": "F#5", "-7'": "Bb5", "-8'": "C#6", "-9'": "F#6",
+        "-9''": "F6", "-10'": "B6", "-10''": "Bb6",
+        "1o": "Eb4", "6o": "G#5", "8o": "Eb6", "9o": "G#6", "10o": "C#7"},
+    "powerdraw": {
+        "-1'": "C#4", "-2'": "F#4", "-2''": "F4", "-3'": "Bb4", "-3''": "A4", "-3'''": "Ab4",
+        "-4'": "C#5", "-6'": "Ab5", "-7'": "Bb5", "-8'": "C#6", "-9'": "F#6", "-9''": "F6",
+        "-10'": "B6", "-10''": "Bb6",
+        "1o": "Eb4", "4o": "Eb5", "5o": "F#5", "8o": "Eb6", "9o": "G#6", "10o": "C#7"},
+}
+
+
+@pytest.mark.parametrize("tuning", sorted(C_ROWS))
+def test_every_bend_and_overbend_of_every_tuning_in_c(tuning):
+    h = load_harmonica(tuning, "C")
+    got = {format_action(a): a.midi for a in h.actions(overbends=True)
+           if a.technique != "natural"}
+    assert got == {t: N(p) for t, p in C_BENDS_OVERBENDS[tuning].items()}
+    # the natural actions are exactly the reed rows
+    nat = sorted(a.midi for a in h.actions() if a.technique == "natural")
+    assert nat == sorted(h.blow + h.draw)
+
+
 @pytest.mark.parametrize("tuning", sorted(C_ROWS))
 @pytest.mark.parametrize("key", sorted(STANDARD))
 def test_physics_for_every_layout_and_key(tuning, key):
@@ -168,12 +223,20 @@ def test_chromatic_16_has_four_holes_below():
     assert list(h.slide_draw) == [p + 1 for p in h.draw]
 
 
-@pytest.mark.parametrize("key", ["G", "F#", "Bb"])
-def test_chromatic_in_any_key(key):
-    h = load_harmonica("solo", key, type="chromatic", holes=12)
-    c = load_harmonica("solo", "C", type="chromatic", holes=12)
+@pytest.mark.parametrize("holes", [12, 16])
+@pytest.mark.parametrize("key", ["G", "F#", "Bb", "D"])
+def test_chromatic_in_any_key(key, holes):
+    h = load_harmonica("solo", key, type="chromatic", holes=holes)
+    c = load_harmonica("solo", "C", type="chromatic", holes=holes)
     shift = N(STANDARD[key]) - 60
-    assert [a.midi for a in h.actions()] == [a.midi + shift for a in c.actions()]
+    assert h.hole1_midi == c.hole1_midi + shift and h.label == key and h.holes == holes
+    assert [(format_action(a), a.midi) for a in h.actions()] == [
+        (format_action(a), a.midi + shift) for a in c.actions()]
+    # with the slide every semitone of the range is there, slide tokens end in '<'
+    slid = [a for a in h.actions() if a.slide]
+    assert len(slid) == 2 * holes and all(format_action(a).endswith("<") for a in slid)
+    assert {a.midi for a in h.actions()} == set(range(h.hole1_midi, h.highest + 1))
+    assert h.highest == h.blow[-1] + 1  # top hole blow with the slide in
 
 
 @pytest.mark.parametrize(
@@ -184,6 +247,8 @@ def test_chromatic_in_any_key(key):
         (dict(tuning="solo", type="chromatic", holes=14), ["12 or 16"]),
         (dict(tuning="richter", holes=12), ["10 holes"]),
         (dict(tuning="richter", type="bagpipe"), ["diatonic", "chromatic"]),
+        (dict(tuning="richter", key="C1"), ["hole 1 at C1", "Low F", "C2 to C6"]),
+        (dict(tuning="richter", key="Double Low G"), ["hole 1 at G1"]),
     ],
 )
 def test_bad_options_name_the_choices(kwargs, words):
