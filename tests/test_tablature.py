@@ -34,6 +34,38 @@ def run(melody, *, key="C", tuning="richter", harmonica="diatonic", holes=None,
     return rep, make_tablature(rep, tracker=tracker, style=kw.get("style", "plain"))
 
 
+def _is(value, *types) -> bool:
+    """Exact JSON types: ``bool`` is not an int, numpy scalars are not ints or floats."""
+    return type(value) in types
+
+
+def assert_json_types(d: dict) -> None:
+    """The value types of the issue-2 JSON example, for every key and every note."""
+    h = d["harmonica"]
+    assert _is(h["type"], str) and h["type"] in ("diatonic", "chromatic")
+    assert _is(h["tuning"], str) and _is(h["key"], str)
+    assert _is(h["hole1_midi"], int) and _is(h["holes"], int)
+    assert _is(d["transpose_semitones"], int)
+    assert d["position"] is None or (_is(d["position"], int) and 1 <= d["position"] <= 12)
+    assert d["song_key"] is None or _is(d["song_key"], str)
+    for k in ("unplayable", "bends", "overbends"):
+        assert _is(d[k], int)
+    assert _is(d["cost"], float) and _is(d["notes"], list)
+    for n in d["notes"]:
+        assert _is(n["index"], int) and _is(n["measure"], int)
+        assert _is(n["offset"], float) and _is(n["duration"], float)
+        for k in ("source_midi", "midi", "hole"):
+            assert n[k] is None or _is(n[k], int)
+        assert _is(n["tab"], str) and _is(n["bend"], int)
+        assert _is(n["overbend"], bool) and _is(n["slide"], bool)
+        assert n["action"] in ("blow", "draw", None)
+        assert n["lyric"] is None or _is(n["lyric"], str)
+        if n["tab"] == "X":
+            assert n["hole"] is None and n["action"] is None and n["midi"] is not None
+        if n["midi"] is None:
+            assert n["tab"] == "" and n["hole"] is None
+
+
 def assert_valid(tab: Tablature, melody: Melody, semitones: int) -> None:
     """Every sounded note: right pitch, its action sounds it, token matches; JSON shape."""
     assert len(tab.notes) == len(melody.notes)
@@ -52,6 +84,7 @@ def assert_valid(tab: Tablature, melody: Melody, semitones: int) -> None:
         else:
             assert tn.action in allowed and tn.action.midi == tn.midi
             assert tn.token == tn.action.token(tab.style)
+    assert_json_types(tab.to_json())
     d = json.loads(json.dumps(tab.to_json()))
     assert set(d) == TOP_KEYS and set(d["harmonica"]) == HARP_KEYS
     assert all(set(x) == NOTE_KEYS for x in d["notes"])
