@@ -59,14 +59,18 @@ def register(subparsers) -> None:
     p.add_argument("--style", default="plain", metavar="plain|plus",
                    help="blow tokens as 4 (plain, default) or +4 (plus)")
     p.add_argument("--format", default="text", metavar="text|json", help="output format")
-    p.add_argument("--width", default=72, type=int, help="text line width (default 72)")
+    p.add_argument("--width", default="72", metavar="N",
+                   help="text line width, at least 16 (default 72)")
+    p.add_argument("--variants", action="store_true",
+                   help="with --key auto, also try low/high harps (Low F, Low D, High G ...)")
     p.set_defaults(func=cmd_tab)
 
     k = subparsers.add_parser("keys", help="rank the harps (key, tuning, shift) for a melody",
                               description="Rank harps, shifts and positions for a melody.")
     _add_input_options(k)
     _add_harp_options(k, key_default="auto", tuning_default="all")
-    k.add_argument("--top", default=12, type=int, help="how many options to list (default 12)")
+    k.add_argument("--top", default="12", metavar="N",
+                   help="how many options to list (default 12)")
     k.add_argument("--variants", action="store_true",
                    help="also try low/high harps (Low F, Low D, High G ...)")
     k.add_argument("--format", default="text", metavar="text|json", help="output format")
@@ -129,6 +133,17 @@ def _max_bend(args) -> int | None:
     return int_choice(args.max_bend, (0, 1, 2, 3), "--max-bend")
 
 
+def _whole_number(value: str | int, what: str, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, else one line naming the option."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or n < minimum:
+        raise OptionError(f"{what} must be a whole number, {minimum} or more, not {value!r}")
+    return n
+
+
 # --------------------------------------------------------------------------- commands
 
 def cmd_tab(args) -> int:
@@ -138,6 +153,7 @@ def cmd_tab(args) -> int:
 
     style = choice(args.style, STYLES, "tab style")
     fmt = choice(args.format, FORMATS_TAB, "format")
+    width = _whole_number(args.width, "--width", 16)
     max_bend = _max_bend(args)
     mapping = _mapping(args)
     melody, song_key = _read_melody(args)
@@ -148,7 +164,7 @@ def cmd_tab(args) -> int:
         json.dump(tab.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(tab.to_text(width=args.width))
+        sys.stdout.write(tab.to_text(width=width))
     return 0
 
 
@@ -173,8 +189,7 @@ def cmd_keys(args) -> int:
     from .pipeline.transpose import choose_transposition
 
     fmt = choice(args.format, FORMATS_TAB, "format")
-    if args.top < 1:
-        raise OptionError(f"--top must be 1 or more, not {args.top}")
+    top = _whole_number(args.top, "--top", 1)
     max_bend = _max_bend(args)
     mapping = _mapping(args)
     melody, song_key = _read_melody(args)
@@ -182,13 +197,13 @@ def cmd_keys(args) -> int:
                                   max_bend=max_bend, overbends=args.overbends)
     if fmt == "json":
         json.dump({"song_key": report.source_key,
-                   "options": [o.to_json() for o in report.options[: args.top]]},
+                   "options": [o.to_json() for o in report.options[:top]]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         title = melody.title or "melody"
         sys.stdout.write(f"# {title}: {len(melody.pitches)} notes, song in {report.source_key}\n")
-        sys.stdout.write(keys_table(report.options, args.top))
+        sys.stdout.write(keys_table(report.options, top))
     return 0
 
 

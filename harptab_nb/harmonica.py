@@ -36,6 +36,10 @@ HARMONICA_TYPES = ("diatonic", "chromatic")
 #: middle C (G3..B3), C..F# start at C4..F#4.
 STANDARD_HOLE1 = {pc: (60 + pc if pc <= 6 else 48 + pc) for pc in range(12)}
 
+#: Lowest and highest hole-1 blow pitch accepted for a key (C2..C6: from below the
+#: double-low harps to above the high ones).
+HOLE1_RANGE = (36, 84)
+
 #: Named low/high variants sold in shops, with the octave shift from standard.
 VARIANT_PREFIXES = {"low": -12, "ll": -24, "lowlow": -24, "high": 12, "h": 12, "l": -12}
 
@@ -421,6 +425,12 @@ def load_harmonica(
         spec = _read_builtin(name)
     n = len(spec["blow"])
     hole1, label = _key_spec(key, spec["type"], n)
+    if not HOLE1_RANGE[0] <= hole1 <= HOLE1_RANGE[1]:
+        raise OptionError(
+            f"no harp has hole 1 at {midi_to_name(hole1)}; give a key like C, 'Low F' or "
+            f"'High G', or a hole-1 pitch from {midi_to_name(HOLE1_RANGE[0])} "
+            f"to {midi_to_name(HOLE1_RANGE[1])}"
+        )
     base = Harmonica(
         type=spec["type"],
         tuning=spec["tuning"],

@@ -81,6 +81,12 @@ def test_chart_text_and_html(capsys):
         (["tab"], ["INPUT", "--notes"]),
         (["tab", "x.abc", "--notes", "C4"], ["not both"]),
         (["keys", "--notes", "C4", "--top", "0"], ["--top"]),
+        (["keys", "--notes", "C4", "--top", "x"], ["--top", "whole number"]),
+        (["tab", "--notes", "C4", "--width", "abc"], ["--width", "16"]),
+        (["tab", "--notes", "C4", "--key", "C1"], ["C1", "Low F", "C2", "C6"]),
+        (["tab", "--notes", "C1 D1", "--transpose", "none"], ["C1 to D1", "C4 to C7"]),
+        (["chart", "--tuning", "all"], ["one tuning"]),
+        (["keys", "--notes", "C4", "--song-key", "Q major"], ["G major"]),
         (["chart", "--key", "auto"], ["one harp key"]),
         (["chart", "--format", "pdf"], ["text", "html"]),
         (["tab", "/nonexistent/tune.abc"], ["tune.abc"]),
@@ -107,3 +113,17 @@ def test_malformed_layout_file_names_file_and_field(capsys, tmp_path):
     code, out, _ = run(capsys, "tab", "--notes", "C4 D4 E4 G4", "--layout", str(p),
                        "--transpose", "none")
     assert code == 0 and "| 1 -1 2 -2 |" in out
+
+
+def test_tab_width_and_variants(capsys):
+    code, out, _ = run(capsys, "tab", "--notes", " ".join(["C5 D5 E5 F5"] * 12),
+                       "--transpose", "none", "--width", "20")
+    assert code == 0
+    assert all(len(ln) <= 20 for ln in out.splitlines() if not ln.startswith("#"))
+    # a tune below every standard harp: --variants lets --key auto pick a low harp
+    low = "F3 G3 A3 Bb3 C4 D4 E4 F4"
+    code, out, _ = run(capsys, "tab", "--notes", low, "--key", "auto", "--transpose", "none",
+                       "--variants")
+    assert code == 0 and "in Low F" in out and " X" not in out
+    code, out, _ = run(capsys, "tab", "--notes", low, "--key", "auto", "--transpose", "none")
+    assert code == 0 and "Low" not in out

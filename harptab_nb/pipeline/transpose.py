@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..errors import NotPlayable, OptionError
 from ..harmonica import Harmonica
 from ..music import Melody
+from ..pitch import midi_to_name
 from ..tracker import ProgressTracker, step_scope
 from ..transposition import (
     MAX_SHIFT,
@@ -116,10 +117,13 @@ def choose_transposition(
                 f"{best.reason}"
             )
         if best.natural + best.bends + best.overbends == 0:
+            lo, hi = midi_to_name(min(pitches)), midi_to_name(max(pitches))
+            shift = "" if mode in ("auto", "none") else f" shifted {int(mode):+d} semitones"
+            reach = [a.midi for a in best.harmonica.actions(max_bend, overbends)]
             raise NotPlayable(
-                f"no note of the melody is playable on {best.harmonica} "
-                f"(melody {min(pitches)}..{max(pitches)} MIDI, transpose={mode}); "
-                "try --transpose auto or another harp"
+                f"no note of the melody ({lo} to {hi}{shift}) is playable on "
+                f"{best.harmonica} (it plays {midi_to_name(min(reach))} to "
+                f"{midi_to_name(max(reach))}); try transpose auto or another harp"
             )
         with st.substep("transpose_apply", "Applying transposition") as sub:
             s = best.semitones
