@@ -261,6 +261,27 @@ def test_select_part_by_name_keyword():
     assert mel.meta["part_reason"] == "named 'Lead vocal'"
 
 
+@pytest.mark.parametrize("name", ["Voice", "Melody", "Soprano", "Lead", "Vocal",
+                                  "Solo Voice", "Mélodie", "lead vocals"])
+def test_select_part_named_like_a_melody(name):
+    """A part named voice/melody/soprano/lead/vocal wins over a higher unnamed part."""
+    mel = extract_melody(_two_parts(names=("Violin", name)))
+    assert mel.pitches == [48, 52, 55]
+    assert mel.meta["part_reason"] == f"named '{name}'"
+
+
+def test_selection_order_name_then_lyrics_then_height():
+    # a named part beats a part with lyrics
+    mel = extract_melody(_two_parts(names=("Melody", ""), lower_lyrics=True))
+    assert mel.pitches == [72, 76, 79] and mel.meta["part_reason"] == "named 'Melody'"
+    # lyrics beat height
+    mel = extract_melody(_two_parts(names=("Violin", "Cello"), lower_lyrics=True))
+    assert mel.pitches == [48, 52, 55] and mel.meta["part_reason"] == "has lyrics"
+    # the user beats everything
+    mel = extract_melody(_two_parts(names=("Melody", ""), lower_lyrics=True), part=1)
+    assert mel.pitches == [48, 52, 55] and mel.meta["part_reason"] == "chosen by the user"
+
+
 def test_forced_part_by_index_and_name(bwv66):
     res = read_score(bwv66)
     bass = extract_melody(res, part=3)
