@@ -335,3 +335,41 @@ def test_vendor_labels_follow_the_key():
     assert load_harmonica("harmonic_minor", "A").vendor_label() == "A harmonic minor"
     assert load_harmonica("richter", "C").vendor_label() is None
     assert load_harmonica("natural_minor", "C").vendor_label("hohner") is None
+
+
+# --------------------------------------------------------------------------- chart
+
+def test_chart_of_richter_c_as_text_and_html():
+    from harptab_nb.chart import chart_html, harp_chart
+
+    h = load_harmonica("richter", "C")
+    chart = harp_chart(h)
+    rows = {r.label: [format_action(a) if a else "" for a in r.cells] for r in chart.rows}
+    assert [r.label for r in chart.rows] == [
+        "overdraw", "blow''", "blow'", "blow", "hole", "draw", "draw'", "draw''", "draw'''",
+        "overblow"]
+    assert rows["overblow"] == ["1o", "", "", "4o", "5o", "6o", "", "", "", ""]
+    assert rows["overdraw"] == ["", "", "", "", "", "", "-7o", "", "-9o", "-10o"]
+    assert rows["draw'''"] == ["", "", "-3'''", "", "", "", "", "", "", ""]
+    assert rows["blow'"] == ["", "", "", "", "", "", "", "8'", "9'", "10'"]
+    # every action of the harp is in exactly one cell
+    cells = [a for r in chart.rows if r.label != "hole" for a in r.cells if a]
+    assert sorted(cells, key=lambda a: (a.hole, a.midi)) == list(h.actions(overbends=True))
+    text = chart.to_text(tokens=True)
+    assert "Ab4=-3'''" in text and "Eb4=1o" in text and text.splitlines()[0].endswith("= C4)")
+    html = chart_html(h)
+    assert html.startswith("<table") and html.count("<tr>") == len(chart.rows)
+    assert "-3&#x27;&#x27;&#x27;" in html and "-10o" in html
+    # the player's limits: no overbend rows, bends only one deep
+    plain = harp_chart(h, max_bend=1, overbends=False)
+    assert [r.label for r in plain.rows] == ["blow'", "blow", "hole", "draw", "draw'"]
+
+
+def test_chart_of_chromatic_shows_the_slide_rows():
+    from harptab_nb.chart import harp_chart
+
+    h = load_harmonica("solo", "C", type="chromatic", holes=12)
+    chart = harp_chart(h)
+    assert [r.label for r in chart.rows] == ["blow+slide", "blow", "hole", "draw", "draw+slide"]
+    top = {r.label: r.cells[3] for r in chart.rows if r.label != "hole"}
+    assert format_action(top["draw+slide"]) == "-4<" and top["draw+slide"].midi == N("C5")
