@@ -120,3 +120,28 @@ def test_clear_history(home):
     _rec()
     assert hist.clear_history() == 2
     assert hist.history() == []
+
+
+def test_tests_never_touch_the_real_user_history():
+    """tests/conftest.py gives every test its own HARPTAB_HOME, also for subprocesses."""
+    import os
+
+    real = Path.home() / ".local" / "share" / "harptab"
+    assert hist.data_dir() != real
+    assert not str(hist.history_path()).startswith(str(real))
+    code = "import harptab_nb.history as h; print(h.history_path())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == str(Path(os.environ["HARPTAB_HOME"]) / "history.sqlite3")
+
+
+def test_a_conversion_records_in_harptab_home_and_the_next_process_lists_it(home, tmp_path):
+    from harptab_nb.pipeline.runner import convert
+
+    res = convert("demo:aloha_oe", output_dir=tmp_path / "o")
+    assert (home / "history.sqlite3").exists()
+    code = ("import harptab_nb, json; e = harptab_nb.history()[0]; "
+            "print(json.dumps([e.session_id, e.status, e.outputs['pdf']]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert json.loads(out) == [res.session_id, "completed", str(res.pdf)]
