@@ -174,9 +174,9 @@ def _rest_kind(c: _Comp, st: Staff, sp: float, by0: int) -> str | None:
         if abs(c.y0 + by0 - line2) < abs(c.y1 + by0 - line3):
             return "whole"
         return "half"
-    strokes = _vertical_strokes(c.mask, 1.2 * sp)
-    if strokes:
-        return None
+    strokes = _vertical_strokes(c.mask, 2.0 * sp)
+    if strokes or c.w < 0.5 * sp:
+        return None  # a stem or a bar fragment, not a rest
     if 0.9 <= w <= 1.6 and h < 0.9:
         return None
     # flag heads: round blobs on the left
@@ -191,8 +191,20 @@ def _rest_kind(c: _Comp, st: Staff, sp: float, by0: int) -> str | None:
             big = int(np.sum(sizes > 0.08 * sp * sp))
             tops = ndimage.find_objects(lab)
             if big >= 2 and all(t is not None for t in tops):
-                ys = sorted((s[0].start + s[0].stop) / 2.0 for s, z in zip(tops, sizes, strict=True) if z > 0.08 * sp * sp)
-                if ys[-1] - ys[0] > 0.7 * sp:
+                cs = [
+                    ((s[0].start + s[0].stop) / 2.0, (s[1].start + s[1].stop) / 2.0)
+                    for s, z in zip(tops, sizes, strict=True)
+                    if z > 0.08 * sp * sp
+                ]
+                ys = sorted(y for y, _ in cs)
+                zs = sorted(float(z) for z in sizes if z > 0.08 * sp * sp)
+                # flag heads: alike, stacked on the upper left of the rest
+                if (
+                    zs[-1] <= 2.2 * zs[0]
+                    and ys[-1] - ys[0] > 0.7 * sp
+                    and max(x for _, x in cs) <= 0.65 * c.w
+                    and ys[-1] <= 0.75 * c.h
+                ):
                     return "16th"
         return "quarter"
     if 3.4 < h <= 4.6 and 0.6 <= w <= 1.8 and nheads >= 3:
@@ -510,7 +522,7 @@ def read_staff(
             kind, base = "hollow", Fraction(2)
         else:
             kind, base = "filled", Fraction(1)
-        beams = _count_beams(img, stem, sp) if kind == "filled" else 0
+        beams = _count_beams(src, stem, sp) if kind == "filled" else 0
         if kind == "filled" and 1.45 < hh:
             warn("notehead taller than usual (two heads?)", (hx0 + hx1) / 2, cy + by0)
         x_page = (hx0 + hx1) / 2.0
