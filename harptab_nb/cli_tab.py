@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from .cli import choice, int_choice
 from .errors import OptionError
@@ -50,7 +51,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overbends", action="store_true", help="allow overblows and overdraws")
 
 
-def register(subparsers) -> None:
+def register(subparsers: Any) -> None:
     """Add ``tab``, ``keys`` and ``chart`` to the ``harptab`` command."""
     p = subparsers.add_parser("tab", help="print the harmonica tab of a melody",
                               description="Print the harmonica tab of a score or of --notes.")
@@ -88,7 +89,7 @@ def register(subparsers) -> None:
 
 # --------------------------------------------------------------------------- helpers
 
-def _read_melody(args):
+def _read_melody(args: argparse.Namespace) -> tuple[Any, str | None]:
     """(melody, song key or None) from ``--notes`` or INPUT."""
     from .music import Melody
 
@@ -120,7 +121,7 @@ def _read_melody(args):
     return melody, song_key
 
 
-def _mapping(args, *, key: str | None = None):
+def _mapping(args: argparse.Namespace, *, key: str | None = None) -> Any:
     from .pipeline.mapping_load import load_mapping
 
     harmonica = choice(args.harmonica, HARMONICAS, "harmonica")
@@ -129,7 +130,7 @@ def _mapping(args, *, key: str | None = None):
                         layout_file=args.layout, variants=getattr(args, "variants", False))
 
 
-def _max_bend(args) -> int | None:
+def _max_bend(args: argparse.Namespace) -> int | None:
     return int_choice(args.max_bend, (0, 1, 2, 3), "--max-bend")
 
 
@@ -146,7 +147,7 @@ def _whole_number(value: str | int, what: str, minimum: int) -> int:
 
 # --------------------------------------------------------------------------- commands
 
-def cmd_tab(args) -> int:
+def cmd_tab(args: argparse.Namespace) -> int:
     """``harptab tab``: tab text or JSON on stdout."""
     from .pipeline.tablature import make_tablature
     from .pipeline.transpose import choose_transposition
@@ -168,7 +169,7 @@ def cmd_tab(args) -> int:
     return 0
 
 
-def keys_table(options, top: int | None = None) -> str:
+def keys_table(options: Any, top: int | None = None) -> str:
     """The ranked options as a fixed-width table."""
     from .transposition import position_name
 
@@ -184,7 +185,7 @@ def keys_table(options, top: int | None = None) -> str:
     ) + "\n"
 
 
-def cmd_keys(args) -> int:
+def cmd_keys(args: argparse.Namespace) -> int:
     """``harptab keys``: the ranked list of harps for the melody."""
     from .pipeline.transpose import choose_transposition
 
@@ -207,7 +208,7 @@ def cmd_keys(args) -> int:
     return 0
 
 
-def cmd_chart(args) -> int:
+def cmd_chart(args: argparse.Namespace) -> int:
     """``harptab chart``: the note chart of one harp."""
     from .chart import harp_chart
 

@@ -88,6 +88,7 @@ class Harmonica:
 
     @property
     def holes(self) -> int:
+        """Number of holes (10 on a diatonic, 12 or 16 on a chromatic)."""
         return len(self.blow)
 
     @property
@@ -143,10 +144,12 @@ class Harmonica:
 
     @property
     def lowest(self) -> int:
+        """Lowest MIDI note of any action (overbends included)."""
         return min(a.midi for a in self._all_actions)
 
     @property
     def highest(self) -> int:
+        """Highest MIDI note of any action (overbends included)."""
         return max(a.midi for a in self._all_actions)
 
     def transposed(self, semitones: int, label: str | None = None) -> Harmonica:

@@ -12,9 +12,15 @@ another harp must not lose a note silently, so every malformed token raises
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import OptionError, TabParseError
+
+if TYPE_CHECKING:  # harmonica imports this module lazily: no import cycle at run time
+    from .harmonica import Action, Harmonica
+    from .music import Melody
 
 STYLES = ("plain", "plus")
 UNPLAYABLE = "X"
@@ -30,7 +36,7 @@ def _check_style(style: str) -> None:
         raise OptionError(f"unknown tab style {style!r}; choose one of {', '.join(STYLES)}")
 
 
-def format_action(action, style: str = "plain") -> str:
+def format_action(action: Action | None, style: str = "plain") -> str:
     """Tab token of one :class:`~harptab_nb.harmonica.Action` (``None`` -> ``"X"``).
 
     ``style="plus"`` writes blows as ``+4`` for players who learned that way.
@@ -50,7 +56,7 @@ def format_action(action, style: str = "plain") -> str:
     )
 
 
-def format_chord(actions, style: str = "plain") -> str:
+def format_chord(actions: Iterable[Action], style: str = "plain") -> str:
     """``(4 5 6)``: several holes sounded at once."""
     return "(" + " ".join(format_action(a, style) for a in actions) + ")"
 
@@ -90,7 +96,7 @@ def split_token(token: str) -> TokenSpec | None:
     )
 
 
-def parse_token(token: str, harmonica):
+def parse_token(token: str, harmonica: Harmonica) -> Action | None:
     """The :class:`~harptab_nb.harmonica.Action` a token names on ``harmonica``.
 
     ``X`` gives ``None``. A token the harp cannot play (hole 11 on a diatonic,
@@ -180,7 +186,7 @@ class ParsedTab:
         notes = self.to_melody().notes
         return notes[-1].measure if notes else 0
 
-    def to_melody(self, title: str = ""):
+    def to_melody(self, title: str = "") -> Melody:
         """A :class:`~harptab_nb.music.Melody` of the sounded pitches, one beat each,
         measures from the bar lines, so the engine can re-tab it on another harp.
         ``X`` becomes a rest: its pitch is unknown."""
@@ -232,7 +238,7 @@ def _is_lyric_line(items: list[tuple[str, int]]) -> bool:
     return bool(items) and not any(_is_token(t) for t, _ in items)
 
 
-def parse_tab(text: str, harmonica) -> ParsedTab:
+def parse_tab(text: str, harmonica: Harmonica) -> ParsedTab:
     """Read a whole tab text: tokens, chords ``(4 5 6)``, ``X`` and bar lines ``|``.
 
     Lines starting with ``#`` are comments (``to_text`` writes its header that way).
@@ -296,6 +302,6 @@ def parse_tab(text: str, harmonica) -> ParsedTab:
     return ParsedTab(harmonica=harmonica, events=tuple(events), lyric_lines=tuple(lyrics))
 
 
-def tab_to_pitches(text: str, harmonica) -> list[int | None]:
+def tab_to_pitches(text: str, harmonica: Harmonica) -> list[int | None]:
     """MIDI numbers a tab text sounds on ``harmonica`` (chord -> top note, X -> None)."""
     return parse_tab(text, harmonica).pitches

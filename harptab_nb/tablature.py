@@ -48,6 +48,7 @@ class TabNote:
 
     @property
     def is_rest(self) -> bool:
+        """True for a rest (no pitch)."""
         return self.midi is None
 
     @property
@@ -57,6 +58,7 @@ class TabNote:
 
     @property
     def unplayable(self) -> bool:
+        """True for a sounded note no allowed action reaches (token ``X``)."""
         return self.sounded and self.action is None
 
     def to_json(self) -> dict:

@@ -236,6 +236,7 @@ class HarpOption:
 
     @property
     def notes(self) -> int:
+        """Pitched notes counted (natural + bends + overbends + unplayable)."""
         return self.bends + self.overbends + self.unplayable + self.natural
 
     def __repr__(self) -> str:
@@ -245,6 +246,7 @@ class HarpOption:
                 f"unplayable={self.unplayable}: {self.reason}>")
 
     def to_json(self) -> dict:
+        """JSON-ready dict of the option (what ``harptab keys --format json`` prints)."""
         h = self.harmonica
         return {
             "type": h.type, "tuning": h.tuning, "key": h.key, "label": h.label,

@@ -48,14 +48,18 @@ def make_tablature(
         pitches = [n.midi for n in melody.notes]
         tied = [n.tied for n in melody.notes]
         with st.substep("tablature_map", "Finding actions per note") as sub:
-            n_cand = [
+            # every action the player's limits allow, per note; the optimizer then keeps
+            # the natural ones where a note has any (``Weights.natural_first``)
+            reach = harp.pitch_map(max_bend, overbends)
+            n_all = [len(reach.get(p, ())) for p in pitches if p is not None]
+            n_used = sum(
                 len(candidates(harp, p, max_bend=max_bend, overbends=overbends, weights=w))
                 for p in pitches if p is not None
-            ]
-            unp = sum(1 for k in n_cand if k == 0)
+            )
+            unp = sum(1 for k in n_all if k == 0)
             sub.done(
-                f"{len(n_cand)} pitched notes, {sum(n_cand)} candidate actions, "
-                f"{unp} unplayable"
+                f"{len(n_all)} pitched notes, {sum(n_all)} candidate actions "
+                f"({n_used} kept by the cost rules), {unp} unplayable"
             )
         with st.substep("tablature_optimize", "Choosing the easiest holes") as sub:
             res = optimize(harp, pitches, tied=tied, max_bend=max_bend,

@@ -57,6 +57,7 @@ class TranspositionReport:
 
     @property
     def best(self) -> HarpOption:
+        """The chosen placement (first of the ranked options)."""
         return self.options[0]
 
     def count(self, technique: str) -> int:
