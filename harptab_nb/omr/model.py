@@ -20,12 +20,15 @@ class OmrWarning:
     kind: str = "uncertain"
 
     def __str__(self) -> str:
-        where = f"page {self.page}"
+        parts = []
+        if self.page:
+            parts.append(f"page {self.page}")
         if self.staff is not None:
-            where += f", staff {self.staff + 1}"
+            parts.append(f"staff {self.staff + 1}")
+        where = ", ".join(parts)
         if self.x is not None and self.y is not None:
             where += f" at ({self.x:.0f}, {self.y:.0f})"
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass
