@@ -122,14 +122,37 @@ def test_eight_conversions_in_parallel_with_eight_hammering_threads(tmp_path, mo
         except BaseException as exc:
             errors.append(exc)
 
+    stop = threading.Event()
+    reads = [0]
+
+    def reader() -> None:
+        """While everything runs, every tracker's JSON is well formed and consistent."""
+        from test_tracker import assert_shape
+
+        try:
+            while not stop.is_set():
+                _check_consistent(hammered.to_json())
+                for i, t in enumerate(trackers):
+                    doc = t.to_json()
+                    assert_shape(doc)
+                    assert doc["session_id"] == f"conv-{i}"
+                reads[0] += 1
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
     threads = [threading.Thread(target=run, args=(i,)) for i in range(N_THREADS)]
     threads += [threading.Thread(target=_hammer, args=(hammered, i, barrier))
                 for i in range(N_THREADS)]
+    rd = threading.Thread(target=reader)
     for th in threads:
         th.start()
+    rd.start()
     for th in threads:
         th.join()
+    stop.set()
+    rd.join()
     assert not errors, errors[0]
+    assert reads[0] > 0
 
     assert hammered.version == N_THREADS * N_UPDATES
     _check_consistent(hammered.to_json())
