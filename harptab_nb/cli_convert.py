@@ -128,7 +128,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             handle = convert(args.input, tracker=tracker, background=True,
                              raise_on_error=False, **kwargs)
             while not handle.wait(0.2):
-                pass
+                view.tick()  # held-back progress, and the live clock, keep moving
         except KeyboardInterrupt:
             if handle is None:  # interrupted before the run started
                 tracker.cancel_step("ocr", "interrupted")

@@ -109,12 +109,14 @@ class _ThrottledView:
         self.draws = 0
 
     def start(self) -> Any:
+        """Subscribe to the tracker and draw the current state."""
         if self._sub is None:
             self._sub = self.tracker.subscribe(self._on_event)
             self._draw_now(force=True)
         return self
 
     def close(self) -> None:
+        """Unsubscribe and draw the final state."""
         if self._sub is not None:
             self._sub.unsubscribe()
             self._sub = None
@@ -134,6 +136,13 @@ class _ThrottledView:
             self._draw_now(force=status_change)
         else:
             self._dirty = True
+
+    def tick(self) -> None:
+        """Called now and then by the owner (``harptab convert`` polls every 0.2 s):
+        draws a change the throttle held back, so the last progress always shows.
+        The owner's call rate bounds the redraws (one per call at most)."""
+        if self._sub is not None and self._dirty:
+            self._draw_now(force=True)
 
     def _note(self, event: dict) -> None:
         """Hook: remember per-event facts (timings) before drawing."""
@@ -174,6 +183,14 @@ class TerminalView(_ThrottledView):
         self._started: dict[str, float] = {}
         self.durations: dict[str, float] = {}
         self._printed: dict[tuple[str, str | None], tuple[str, str]] = {}
+
+    def tick(self) -> None:
+        """Also redraw a live display once the shown elapsed time is stale, so the
+        clock moves during a long substep that reports no progress."""
+        if (self._sub is not None and self.live and not self.tracker.finished
+                and time.monotonic() - self._last_draw >= 1.0):
+            self._dirty = True
+        super().tick()
 
     def _note(self, event: dict) -> None:
         step, sub = event.get("step"), event.get("substep")

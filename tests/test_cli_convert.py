@@ -262,6 +262,32 @@ def test_view_throttles_progress_but_not_status_changes():
     assert progress_draws <= 50
 
 
+def test_tick_shows_held_back_progress_and_moves_the_live_clock():
+    tracker = ProgressTracker()
+    buf = io.StringIO()
+    with TerminalView(tracker, buf, live=True, interval=60) as view:
+        tracker.start_step("ocr")
+        tracker.start_substep("ocr", "ocr_process")
+        tracker.update_substep_progress("ocr", "ocr_process", 37)  # throttled: not drawn
+        assert "37%" not in buf.getvalue()
+        view.tick()
+        assert "37%" in buf.getvalue()  # the last progress shows
+        n = view.draws
+        view.tick()
+        assert view.draws == n  # nothing new, clock shown is fresh: no redraw
+        view._last_draw -= 1.5  # a long, silent substep: the shown clock is stale
+        tracker._start -= 3
+        view.tick()
+        assert view.draws == n + 1 and "harptab   1%  3." in buf.getvalue()
+    # a plain (log) view never prints a line for a tick
+    log = io.StringIO()
+    with TerminalView(tracker, log, live=False, interval=60) as plain:
+        before = log.getvalue()
+        tracker.update_substep_progress("ocr", "ocr_process", 80)
+        plain.tick()
+        assert log.getvalue() == before
+
+
 def test_plain_view_error_and_ascii_fallback():
     tracker = ProgressTracker()
     raw = io.BytesIO()
