@@ -84,6 +84,47 @@ def words_in_font(data: bytes, font: str) -> list[str]:
     return words
 
 
+def word_boxes(data: bytes, font: str) -> list[tuple[str, int, float, float, float, float]]:
+    """Like :func:`words_in_font`, with where each word is drawn:
+    ``(word, page index, x0, x1, y0, y1)`` in PDF points (origin bottom left)."""
+    out: list = []
+    for page, chars in enumerate(pdf_chars(data)):
+        cur: list = []
+        for ch in chars + [None]:
+            ok = ch is not None and ch.fontname.split("+")[-1] == font and ch.get_text().strip()
+            last = cur[-1] if cur else None
+            if cur and (not ok or abs(ch.y0 - last.y0) > 0.5 or ch.x0 - last.x1 > 0.8
+                        or ch.x0 < last.x0):
+                out.append(("".join(c.get_text() for c in cur), page, cur[0].x0, cur[-1].x1,
+                            min(c.y0 for c in cur), max(c.y1 for c in cur)))
+                cur = []
+            if ok:
+                cur.append(ch)
+    return out
+
+
+def fonts_of(data: bytes) -> dict[str, bool]:
+    """Every font a PDF's pages use, and whether its font file is embedded (pdfminer)."""
+    import io
+
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import resolve1
+
+    out: dict[str, bool] = {}
+    doc = PDFDocument(PDFParser(io.BytesIO(data)))
+    for page in PDFPage.create_pages(doc):
+        for font in resolve1(resolve1(page.resources).get("Font", {})).values():
+            font = resolve1(font)
+            parts = [font] + [resolve1(f) for f in resolve1(font.get("DescendantFonts", []))]
+            name = str(resolve1(font.get("BaseFont"))).strip("/'").split("+")[-1]
+            embedded = any(k in resolve1(f.get("FontDescriptor", {}))
+                           for f in parts for k in ("FontFile", "FontFile2", "FontFile3"))
+            out[name] = out.get(name, False) or embedded
+    return out
+
+
 def page_texts(data: bytes) -> list[str]:
     """Text of every page (pypdfium2, stream order)."""
     import pypdfium2 as pdfium

@@ -86,3 +86,19 @@ def test_works_without_melody(tmp_path, tune):
     out = write_outputs(tab, output_dir=tmp_path, formats=("pdf",))
     assert out.txt is None and out.json is None
     assert out.pdf.stat().st_size > 10_000 and out.warnings == ()
+
+
+@pytest.mark.parametrize("title", ["../../escape", "AC/DC: Back/Forth", "..", "/etc/passwd"])
+def test_titles_with_path_characters_stay_in_the_folder(tmp_path, tune, title):
+    """The file name comes from the score's title, which nobody checked: it can never
+    point outside the output folder nor be a hidden or empty name."""
+    from dataclasses import replace
+
+    tab, _ = tune
+    out = tmp_path / "out"
+    files = write_outputs(replace(tab, title=title), output_dir=out, layout="text")
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert sorted(written) == sorted(files.paths)
+    for p in files.paths:
+        assert p.parent == out.resolve() and not p.name.startswith(".")
+        assert "/" not in p.stem and ".." not in p.stem

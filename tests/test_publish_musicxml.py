@@ -138,3 +138,58 @@ def test_melody_without_bar_lines_is_barred_with_ties():
     back = read_tab_verse(xml)
     assert [t for _, t, _ in back] == tab.tokens
     assert [p for p, _, _ in back] == _sounded_midis(tab)
+
+
+def _measures(xml: str) -> list[str]:
+    import re
+
+    return re.findall(r"<measure\b.*?</measure>", xml, flags=re.S)
+
+
+def test_intro_and_final_rests_print_no_empty_bars():
+    """Aloha 'Oe's part starts with four bars of rest and ends on a 33-beat rest: the
+    tab starts at the pickup and stops at the bar line after the last note."""
+    from harptab_nb.pipeline.melody import extract_melody
+    from harptab_nb.pipeline.ocr import read_score
+
+    mel = extract_melody(read_score(str(ROOT / "harptab_nb" / "data" / "aloha_oe.musicxml")))
+    assert mel.notes[0].midi is None and mel.notes[0].duration >= 16  # the intro
+    assert mel.notes[-1].midi is None and mel.notes[-1].duration > 30  # the long end
+    tab = make_tab(mel)
+    xml = to_musicxml(tab, mel)
+    bars = _measures(xml)
+    assert all("<pitch>" in b for b in bars)  # no bar of rests only
+    first_bar = [n.measure for n in tab.notes if n.midi is not None][0]
+    last_bar = [n.measure for n in tab.notes if n.midi is not None][-1]
+    assert len(bars) == last_bar - first_bar + 1
+    assert "<rest" not in bars[0]  # the first bar is the pickup, not rest + pickup
+    back = read_tab_verse(xml)
+    assert [t for _, t, _ in back] == tab.tokens
+    from music21 import converter
+
+    score = converter.parse(xml, format="musicxml")
+    last = list(score.recurse().getElementsByClass("Measure"))[-1]
+    assert last.duration.quarterLength == 4.0  # the final rest completes the bar, no more
+
+
+def test_trim_silence_keeps_rests_inside_the_tune():
+    from harptab_nb.publish.musicxml_export import trim_silence
+
+    mel = corpus_melody("airdsAirs/book1.abc#4")
+    tab = make_tab(mel)
+    assert trim_silence(tab.notes, 3.0) == list(tab.notes)  # nothing to trim
+
+
+@pytest.mark.parametrize("ref,octave_change", [("airdsAirs/book1.abc#4", "1"),
+                                               ("airdsAirs/book1.abc#7", None)])
+def test_high_tunes_use_the_octave_treble_clef(ref, octave_change):
+    """A tune high on the harp (holes 7-10) is written in the treble clef with an 8
+    above, not on four ledger lines; pitches stay the sounding ones."""
+    import re
+
+    mel = corpus_melody(ref)
+    tab = make_tab(mel)
+    xml = to_musicxml(tab, mel)
+    found = re.search(r"<clef-octave-change>(-?\d)</clef-octave-change>", xml)
+    assert (found.group(1) if found else None) == octave_change
+    assert [p for p, _, _ in read_tab_verse(xml)] == _sounded_midis(tab)

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from publish_helpers import (
     corpus_melody,
+    fonts_of,
     long_melody,
     make_tab,
     page_texts,
     split_with_ties,
+    word_boxes,
     words_in_font,
 )
 
@@ -130,15 +132,38 @@ def test_long_tune_flows_onto_numbered_pages():
     assert words_in_font(data, tab_pdf_fonts()["staff"]) == tab.tokens
 
 
-@pytest.mark.parametrize("title,composer", [("Frère Jacques", "trad."),
-                                            ("Ständchen", "Franz Schubert"),
-                                            ("Ὦ Παῖ — Ёлочка", "Ærø Ŵ")])
-def test_unicode_titles_print(tune, title, composer):
+@pytest.mark.parametrize("title,composer,layout", [("Frère Jacques", "trad.", "staff"),
+                                                   ("Ständchen", "Franz Schubert", "text"),
+                                                   ("Ὦ Παῖ — Ёлочка", "Ærø Ŵ", "text")])
+def test_unicode_titles_print(tune, title, composer, layout):
     tab, mel = tune
     tab = replace(tab, title=title, composer=composer)
-    data = render_pdf(tab, melody=mel, layout="text")
+    data = render_pdf(tab, melody=mel, layout=layout)
     text = page_texts(data)[0]
     assert title in text and composer in text
+
+
+def test_accented_lyrics_print_under_the_staff(tune):
+    """Words of a song in French or German print in the engraved lyric line too."""
+    tab, mel = tune
+    words = iter(["Frè-", "re", "Jac-", "ques", "Stän-", "dchen", "Ὦ", "Ёлочка"])
+    notes = [replace(n, lyric=next(words, None)) if n.sounded else n for n in tab.notes]
+    data = render_pdf(replace(tab, title="Frère Jacques", notes=notes), melody=mel)
+    lyrics = words_in_font(data, "STIXGeneral-Regular")
+    assert lyrics[:7] == ["Frè-", "re", "Jac-", "ques", "Stän-", "dchen", "Ёлочка"]
+    # polytonic Greek is not in STIX: that word falls back to the page's DejaVu Serif
+    assert words_in_font(data, "DejaVuSerif") == ["Ὦ"]
+    assert all(fonts_of(data).values())
+
+
+@pytest.mark.parametrize("layout", ["staff", "text"])
+def test_every_font_is_embedded(tune, layout):
+    """No font left for the reader's machine to substitute (not even reportlab's
+    default Helvetica, which it selects at the top of every page)."""
+    tab, mel = tune
+    fonts = fonts_of(render_pdf(tab, melody=mel, layout=layout))
+    assert fonts and all(fonts.values()), fonts
+    assert tab_pdf_fonts()[layout] in fonts
 
 
 def test_letter_and_a4_sizes(tune):
@@ -146,9 +171,16 @@ def test_letter_and_a4_sizes(tune):
 
     tab, mel = tune
     for name, (w, h) in (("Letter", (612, 792)), ("A4", (595, 842))):
-        pdf = pdfium.PdfDocument(render_pdf(tab, melody=mel, page_size=name, layout="text"))
-        assert tuple(round(x) for x in pdf[0].get_size()) == (w, h)
-        pdf.close()
+        for layout in ("staff", "text"):
+            data = render_pdf(tab, melody=mel, page_size=name, layout=layout)
+            pdf = pdfium.PdfDocument(data)
+            assert tuple(round(x) for x in pdf[0].get_size()) == (w, h)
+            pdf.close()
+            # the music fits the page width: nothing drawn in the right margin
+            right = [b for b in word_boxes(data, tab_pdf_fonts()[layout]) if b[3] > w - 36]
+            assert right == [], (name, layout)
+            gray = _gray(data)
+            assert (gray[:, int(w - 30):] < 128).sum() == 0, (name, layout)
     with pytest.raises(OptionError, match="A4, Letter"):
         page_size("A5")
     with pytest.raises(OptionError, match="staff, text"):
@@ -275,3 +307,72 @@ def test_text_layout_lyrics_align_under_their_tokens():
     for n, (_, x) in zip(sounded, tokens, strict=True):
         if (n.lyric or "").strip():
             assert abs(next(lyric_x)[1] - x) < 0.5, n
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def test_marked_tokens_sit_under_their_own_notes():
+    """Each bend / overbend / X token has its coloured note (head and stem) right above
+    it, and no natural token has a coloured note above it: a token shifted by one
+    note would fail."""
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    from harptab_nb.publish.text_export import TECHNIQUE_COLORS, technique
+
+    tab, mel = _marks_tab()
+    data = render_pdf(tab, melody=mel)
+    words = word_boxes(data, tab_pdf_fonts()["staff"])
+    assert [w[0] for w in words] == tab.tokens
+    scale = 3
+    pdf = pdfium.PdfDocument(data)
+    height = pdf[0].get_height()
+    rgb = np.asarray(pdf[0].render(scale=scale).to_pil().convert("RGB")).astype(int)
+    pdf.close()
+
+    def ink(colour, x0: float, x1: float, y_top: float) -> int:
+        """Pixels of ``colour`` in the band x0..x1 from y_top up 45 points."""
+        r, g, b = _rgb(colour)
+        band = rgb[int((height - y_top - 45) * scale):int((height - y_top) * scale),
+                   int(x0 * scale):int(x1 * scale)]
+        return int(((abs(band[..., 0] - r) < 40) & (abs(band[..., 1] - g) < 40)
+                    & (abs(band[..., 2] - b) < 40)).sum())
+
+    techs = [technique(n) for n in tab.notes if n.sounded]
+    assert {"bend", "overbend", "unplayable"} <= set(techs)
+    for (word, _, x0, x1, _y0, y1), tech in zip(words, techs, strict=True):
+        cx = (x0 + x1) / 2
+        for name in ("bend", "overbend", "unplayable"):
+            found = ink(TECHNIQUE_COLORS[name], cx - 2, cx + 2, y1)
+            if name == tech:
+                assert found > 20, (word, name, found)
+            else:
+                assert found == 0, (word, name, found)
+
+
+def test_lyrics_sit_under_their_tab_tokens_on_the_staff():
+    """Staff layout: each syllable is printed just below the tab token of its note
+    (same system, the token's centre within the syllable's width)."""
+    from harptab_nb.pipeline.melody import extract_melody
+    from harptab_nb.pipeline.ocr import read_score
+
+    mel = extract_melody(read_score(str(ROOT / "harptab_nb" / "data" / "aloha_oe.musicxml")))
+    tab = make_tab(mel)
+    data = render_pdf(tab, melody=mel)
+    tokens = word_boxes(data, tab_pdf_fonts()["staff"])
+    lyrics = iter(word_boxes(data, "STIXGeneral-Regular"))
+    sounded = [n for n in tab.notes if n.sounded]
+    assert [t[0] for t in tokens] == [n.token for n in sounded]
+    checked = 0
+    for n, (_, page, x0, x1, y0, _y1) in zip(sounded, tokens, strict=True):
+        if not (n.lyric or "").strip():
+            continue
+        word, lpage, lx0, lx1, _ly0, ly1 = next(lyrics)
+        assert word == n.lyric.strip()
+        assert lpage == page and 0 <= y0 - ly1 < 8, (n.token, word)  # just below
+        assert lx0 - 1 <= (x0 + x1) / 2 <= lx1 + 1, (n.token, word)
+        checked += 1
+    assert checked >= 30 and next(lyrics, None) is None
+

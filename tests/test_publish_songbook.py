@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from publish_helpers import page_texts, words_in_font
+from publish_helpers import fonts_of, page_texts, words_in_font
 
 from harptab_nb.errors import InputError
 from harptab_nb.publish.pdf_layout import tab_pdf_fonts
@@ -64,6 +64,28 @@ def test_ten_tunes_with_correct_contents(book):
     assert marks == [(e.title, s) for e, s in zip(entries, starts, strict=True)]
     for i, text in enumerate(texts, start=1):
         assert f"page {i} of {len(texts)}" in text
+
+
+def test_contents_count_the_pages_of_a_long_tune():
+    """A tune of two pages or more between two short ones: the contents skip its pages."""
+    from publish_helpers import long_melody, make_tab
+
+    mel = long_melody(500)
+    entries = make_entries([TUNES[0], (make_tab(mel), mel), TUNES[1]])
+    texts = page_texts(render_songbook(entries, title="Long and short"))
+    starts = _contents(texts[0], 3)
+    assert starts[0] == 2 and starts[2] - starts[1] >= 2
+    assert starts[2] == len(texts)  # the last tune is one page, after the long one
+    for e, start in zip(entries, starts, strict=True):
+        assert e.title.strip() in [ln.strip() for ln in texts[start - 1].splitlines()[1:4]]
+    middle = texts[starts[1]:starts[2] - 1]  # the long tune's later pages
+    assert middle and all("harmonica in" not in t for t in middle)
+
+
+def test_songbook_fonts_are_embedded(book):
+    _, data = book
+    fonts = fonts_of(data)
+    assert fonts and all(fonts.values()), fonts
 
 
 def test_every_tune_is_tabbed_in_order(book):

@@ -99,7 +99,7 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
     ``token_pad`` is put on both sides of each tab token (the engraver pads with a
     no-break space so neighbouring tokens never touch).
     """
-    from music21 import clef, metadata, meter, note, stream, tie
+    from music21 import metadata, meter, note, stream, tie
 
     k = sounding_key(tablature, melody)
     ts = meter.TimeSignature(_time_signature(tablature, melody))
@@ -115,7 +115,7 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
     part.partName = part_name if part_name is not None else f"Harmonica ({tablature.harmonica.label or tablature.harmonica.key})"
     runs: list[list] = []
     last = object()
-    for n in tablature.notes:
+    for n in trim_silence(tablature.notes, bar):
         if n.measure != last:
             runs.append([])
             last = n.measure
@@ -124,7 +124,7 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
     for i, (number, segments, pad) in enumerate(_bars(runs, bar)):
         m = stream.Measure(number=number)
         if i == 0:
-            m.insert(0, clef.TrebleClef() if _mean_pitch(tablature) >= 55 else clef.BassClef())
+            m.insert(0, staff_clef(_mean_pitch(tablature)))
             if k is not None:
                 m.insert(0, k.asKey() if hasattr(k, "asKey") else k)
             m.insert(0, ts)
@@ -270,6 +270,64 @@ def _split_complex(measure, el) -> None:
             piece.tie = tie.Tie(kind)
         measure.insert(offset, piece)
         offset += piece.quarterLength
+
+
+#: Mean pitch (MIDI) from which the melody is written in the treble clef with an 8 above
+#: (sounding an octave higher than written): a harp tune high on a C harp (holes 7-10)
+#: otherwise sits on three to five ledger lines. Below ``BASS_BELOW``: bass clef.
+TREBLE_8VA_FROM = 84
+BASS_BELOW = 55
+
+
+def staff_clef(mean_midi: float):
+    """The music21 clef a melody of this mean pitch reads best in."""
+    from music21 import clef
+
+    if mean_midi >= TREBLE_8VA_FROM:
+        return clef.Treble8vaClef()
+    if mean_midi < BASS_BELOW:
+        return clef.BassClef()
+    return clef.TrebleClef()
+
+
+def trim_silence(notes, bar: float) -> list:
+    """``notes`` without the empty bars before the first and after the last sounded note.
+
+    A score's intro (bars of rest while the band plays) and a long final rest would print
+    as rows of empty bars; a player wants the tune. Rests before the first sounded note
+    in other bars go, and so do whole bars of rest inside its bar; rests after the last
+    sounded note are kept only up to the next bar line (they complete the last bar).
+    """
+    from dataclasses import replace
+
+    notes = list(notes)
+    sounded = [i for i, n in enumerate(notes) if n.midi is not None]
+    if not sounded:
+        return notes
+    first, last = sounded[0], sounded[-1]
+    start = first  # the bar of the first sounded note starts at notes[start]
+    while start > 0 and notes[start - 1].measure == notes[first].measure:
+        start -= 1
+    lead = notes[start:first]
+    extra = sum(n.duration for n in lead) // bar * bar  # whole bars of rest: drop them
+    while lead and extra > 1e-6:
+        n = lead.pop(0)
+        if n.duration > extra + 1e-6:
+            lead.insert(0, replace(n, offset=n.offset + extra, duration=n.duration - extra))
+        extra -= min(n.duration, extra)
+    tail: list = []
+    end_measure = notes[last].measure
+    begin = last  # the bar of the last sounded note starts at notes[begin]
+    while begin > 0 and notes[begin - 1].measure == end_measure:
+        begin -= 1
+    run = notes[begin:last + 1]
+    room = (bar - sum(n.duration for n in run) % bar) % bar  # to the next bar line
+    for n in notes[last + 1:]:
+        if n.measure != end_measure or room < 1e-6:
+            break
+        tail.append(replace(n, duration=min(n.duration, room)))
+        room -= tail[-1].duration
+    return lead + notes[first:last + 1] + tail
 
 
 def _mean_pitch(tablature) -> float:

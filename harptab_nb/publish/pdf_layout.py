@@ -342,7 +342,12 @@ def build_story(story: Sequence, *, size: str = "A4", title: str = "", author: s
 
 def doc_template(buffer, *, size: str = "A4", title: str = "", author: str = "",
                  subject: str = "Harmonica tablature"):
-    """A deterministic (invariant) SimpleDocTemplate with our margins and metadata."""
+    """A deterministic (invariant) SimpleDocTemplate with our margins and metadata.
+
+    The canvas' initial font is the embedded DejaVu Sans: reportlab's default
+    (Helvetica, selected at the top of every page though no text uses it) would put a
+    non-embedded font in the PDF, which print shops' preflight checks reject.
+    """
     from reportlab.platypus import SimpleDocTemplate
 
     register_fonts()
@@ -350,7 +355,7 @@ def doc_template(buffer, *, size: str = "A4", title: str = "", author: str = "",
         buffer, pagesize=page_size(size), leftMargin=MARGIN, rightMargin=MARGIN,
         topMargin=MARGIN, bottomMargin=MARGIN, title=title, author=author,
         subject=subject, creator="harptab_nb", producer="harptab_nb (reportlab)",
-        invariant=1, pageCompression=1,
+        invariant=1, pageCompression=1, initialFontName=SANS,
     )
 
 

@@ -174,7 +174,7 @@ def _contents(entries: Sequence[SongbookEntry], pages: Sequence[int], width: flo
     table = Table(rows, colWidths=[22, width * 0.55, width * 0.45 - 22 - 34, 34],
                   repeatRows=0)
     table.setStyle(TableStyle([
-        ("FONT", (0, 0), (0, -1), SANS, 9),
+        ("FONT", (0, 0), (-1, -1), SANS, 9),  # every cell: no Helvetica default
         ("FONT", (3, 0), (3, -1), SANS, 10),
         ("ALIGN", (3, 0), (3, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
