@@ -69,6 +69,7 @@ class HistoryEntry:
     outputs: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The entry as a JSON-ready dict."""
         return asdict(self)
 
 

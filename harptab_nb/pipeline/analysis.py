@@ -55,6 +55,7 @@ class Analysis:
 
     @property
     def tessitura_names(self) -> tuple[str, str]:
+        """("E4", "F#5"): the tessitura as note names."""
         return midi_to_name(self.tessitura[0]), midi_to_name(self.tessitura[1])
 
     def summary(self) -> str:

@@ -111,6 +111,7 @@ class PartInfo:
 
     @property
     def label(self) -> str:
+        """"part 0 'Soprano'": how messages name the part."""
         return f"part {self.index}" + (f" '{self.name}'" if self.name else "")
 
 

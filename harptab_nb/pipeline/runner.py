@@ -67,10 +67,12 @@ class ConversionResult:
 
     @property
     def session_id(self) -> str:
+        """The tracker's session id."""
         return self.tracker.session_id
 
     @property
     def ok(self) -> bool:
+        """True when the run completed."""
         return self.status == "completed"
 
     @property
@@ -89,18 +91,22 @@ class ConversionResult:
 
     @property
     def pdf(self) -> Path | None:
+        """The PDF written, or None."""
         return None if self.outputs is None else self.outputs.pdf
 
     @property
     def txt(self) -> Path | None:
+        """The text tab written, or None."""
         return None if self.outputs is None else self.outputs.txt
 
     @property
     def json(self) -> Path | None:
+        """The JSON (tab and final status) written, or None."""
         return None if self.outputs is None else self.outputs.json
 
     @property
     def elapsed(self) -> float:
+        """Seconds the run took (so far)."""
         return self.tracker.elapsed
 
     def status_json(self) -> dict:
@@ -135,6 +141,7 @@ class ConversionResult:
 
     @property
     def title(self) -> str | None:
+        """The tune's title, from the latest step that knows it."""
         for obj in (self.tablature, self.melody, self.score):
             t = getattr(obj, "title", None)
             if t:
@@ -165,6 +172,7 @@ class ConversionHandle:
 
     @property
     def session_id(self) -> str:
+        """The tracker's session id."""
         return self.tracker.session_id
 
     def done(self) -> bool:
