@@ -162,9 +162,15 @@ def record(
     return None
 
 
+_CORRUPT_WORDS = ("not a database", "malformed", "corrupt",
+                  # a SQLite file of another program (or an old layout) under our name
+                  "has no column named", "no such column")
+
+
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """True when the file is not a history we can use (then it is moved aside)."""
     text = str(exc).lower()
-    return "not a database" in text or "malformed" in text or "corrupt" in text
+    return any(w in text for w in _CORRUPT_WORDS)
 
 
 def _move_aside(path: Path) -> None:

@@ -85,6 +85,25 @@ def test_corrupt_file_is_moved_aside_and_recording_goes_on(home):
     assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not")
 
 
+def test_a_foreign_sqlite_file_is_moved_aside_too(home):
+    """A valid SQLite file without our columns (another program's, an old layout):
+    listing warns, the next record moves it aside and starts a fresh history."""
+    import sqlite3
+
+    home.mkdir(parents=True)
+    conn = sqlite3.connect(home / "history.sqlite3")
+    conn.execute("CREATE TABLE conversions (x TEXT)")
+    conn.commit()
+    conn.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert hist.history() == []
+    assert any("replaced by the next conversion" in str(w.message) for w in caught)
+    assert _rec(session_id="fresh") == 1
+    assert [e.session_id for e in hist.history()] == ["fresh"]
+    assert len(list(home.glob("history.sqlite3.corrupt-*"))) == 1
+
+
 def test_unwritable_home_never_raises(tmp_path, monkeypatch, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
