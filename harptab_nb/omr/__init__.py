@@ -62,6 +62,7 @@ def read_page(gray: np.ndarray, number: int = 1, warnings: list[OmrWarning] | No
     ink = staffmod.binarize(gray)
     if ink.mean() > 0.5:
         raise staffmod.NoStaffFound(f"page {number} is mostly black: no staff can be read")
+    ink = staffmod.despeckle(ink)
     ink, angle = staffmod.deskew(ink)
     staves, space, _thick = staffmod.find_staves(ink)
     noline = staffmod.remove_staff_lines(ink, staves)

@@ -17,6 +17,7 @@ __all__ = [
     "NoStaffFound",
     "Staff",
     "binarize",
+    "despeckle",
     "deskew",
     "run_lengths",
     "find_staves",
@@ -84,6 +85,20 @@ def binarize(gray: np.ndarray) -> np.ndarray:
     thr = int(np.argmax(between))
     thr = min(max(thr, 60), 200)
     return gray <= thr
+
+
+def despeckle(ink: np.ndarray) -> np.ndarray:
+    """Drop isolated black pixels and fill isolated white ones (scanner noise)."""
+    u = ink.view(np.uint8)
+    box = ndimage.correlate1d(
+        ndimage.correlate1d(u, [1, 1, 1], axis=0, mode="constant"),
+        [1, 1, 1],
+        axis=1,
+        mode="constant",
+    )
+    out = ink & (box > 1)
+    out |= ~ink & (box >= 8)
+    return out
 
 
 def run_lengths(ink: np.ndarray, step: int = 4) -> tuple[float, float]:
@@ -166,7 +181,41 @@ def deskew(ink: np.ndarray, max_angle: float = 4.0) -> tuple[np.ndarray, float]:
             out[: h - s if s else h, c0:c1] = ink[s:, c0:c1]
         else:
             out[-s:, c0:c1] = ink[: h + s, c0:c1]
+    if abs(best_a) >= 0.3:
+        out = _straighten_verticals(out, best_a)
     return out, best_a
+
+
+def _hshear(ink: np.ndarray, t: float) -> np.ndarray:
+    """new[y, x] = old[y, x + (y - h/2) * t] (whole pixels)."""
+    h, w = ink.shape
+    shift = np.round((np.arange(h) - h / 2.0) * t).astype(np.int64)
+    out = np.zeros_like(ink)
+    for s in np.unique(shift):
+        rows = np.nonzero(shift == s)[0]
+        r0, r1 = rows[0], rows[-1] + 1
+        if s >= 0:
+            out[r0:r1, : w - s if s else w] = ink[r0:r1, s:]
+        else:
+            out[r0:r1, -s:] = ink[r0:r1, : w + s]
+    return out
+
+
+def _straighten_verticals(ink: np.ndarray, angle: float) -> np.ndarray:
+    """Finish the rotation: shear rows so stems and bar lines stand upright again."""
+    t = np.tan(np.radians(angle))
+    small = ink[::2, ::2]
+
+    def energy(img: np.ndarray) -> float:
+        c = img.sum(axis=0).astype(np.float64)
+        return float(np.dot(c, c))
+
+    best, best_t = energy(small), 0.0
+    for cand in (t, -t):
+        e = energy(_hshear(small, cand))
+        if e > best:
+            best, best_t = e, cand
+    return _hshear(ink, best_t) if best_t else ink
 
 
 def _long_horizontal(ink: np.ndarray, length: int) -> np.ndarray:
@@ -222,13 +271,20 @@ def find_staves(ink: np.ndarray) -> tuple[list[Staff], float, float]:
             continue
         chain = [i]
         j = i + 1
-        while j < len(lines) and len(chain) < 5:
+        while j < len(lines) and len(chain) < 9:
             d = lines[j][0] - lines[chain[-1]][0]
             if abs(d - space) <= tol:
                 chain.append(j)
             elif d > space + tol:
                 break
             j += 1
+        if len(chain) > 5:
+            # text or a beam line up with the staff: keep the five strongest in a row
+            best_k = max(
+                range(len(chain) - 4),
+                key=lambda k: min(lines[c][1] for c in chain[k : k + 5]),
+            )
+            chain = chain[best_k : best_k + 5]
         if len(chain) == 5:
             ys = np.array([lines[k][0] for k in chain])
             sp = float(np.mean(np.diff(ys)))
