@@ -14,9 +14,11 @@ Ranking rules (issue 2), best first:
 3. octave shifts (0, +-12, +-24: the song stays in its key) before other shifts;
 4. the smallest shift.
 
-Remaining ties go to the standard Richter tuning first (then the order of
-:data:`~harptab_nb.harmonica.DIATONIC_TUNINGS`), then the commonest positions
-(1st, 2nd, 3rd, 12th, then the rest), then an upward shift, then the lower harp.
+The chromatic slide is not a bend: it plays no part in rule 2. Remaining ties go to
+the placement needing the least slide (chromatic harps), then the standard Richter
+tuning first (then the order of :data:`~harptab_nb.harmonica.DIATONIC_TUNINGS`), then
+the commonest positions (1st, 2nd, 3rd, 12th, then the rest), then an upward shift,
+then the lower harp.
 
 Positions are counted on the circle of fifths: ``p = 1 + (7 * (S - H)) mod 12`` for a
 song whose tonic is pitch class ``S`` played on a harp in key ``H``.
@@ -122,7 +124,36 @@ def estimate_key(pitches: Iterable[int | None], durations: Iterable[float] | Non
 
 # --------------------------------------------------------------------------- tables
 
-_TABLE_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_TABLE_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _tables(
+    harmonica: Harmonica, max_bend: int | None, overbends: bool, weights: Weights
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(technique code, bend/overbend difficulty, slide cost) per ``midi + 64``."""
+    key = (harmonica, max_bend, overbends, weights)
+    hit = _TABLE_CACHE.get(key)
+    if hit is not None:
+        return hit
+    code = np.full(_SIZE, _UNP, dtype=np.int8)
+    diff = np.zeros(_SIZE)
+    slide = np.zeros(_SIZE)
+    for midi, acts in harmonica.pitch_map(max_bend, overbends).items():
+        techs = {a.technique for a in acts}
+        c = _NAT if "natural" in techs else _BEND if "bend" in techs else _OB
+        want = TECHNIQUES[c]
+        code[midi + _OFFSET] = c
+        cost = min(action_cost(a, weights) for a in acts if a.technique == want)
+        # a natural note costs nothing in the ranking's "easiest bends" rule; what the
+        # chromatic slide costs only breaks ties after the shift rules
+        if c == _NAT:
+            slide[midi + _OFFSET] = cost
+        else:
+            diff[midi + _OFFSET] = cost
+    if len(_TABLE_CACHE) > 4096:
+        _TABLE_CACHE.clear()
+    _TABLE_CACHE[key] = (code, diff, slide)
+    return code, diff, slide
 
 
 def harp_tables(
@@ -131,38 +162,31 @@ def harp_tables(
     overbends: bool = False,
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(technique code, difficulty) per table index (``midi + 64``) for one harp."""
-    key = (harmonica, max_bend, overbends, weights)
-    hit = _TABLE_CACHE.get(key)
-    if hit is not None:
-        return hit
-    code = np.full(_SIZE, _UNP, dtype=np.int8)
-    diff = np.zeros(_SIZE)
-    for midi, acts in harmonica.pitch_map(max_bend, overbends).items():
-        techs = {a.technique for a in acts}
-        c = _NAT if "natural" in techs else _BEND if "bend" in techs else _OB
-        want = TECHNIQUES[c]
-        code[midi + _OFFSET] = c
-        diff[midi + _OFFSET] = min(action_cost(a, weights) for a in acts if a.technique == want)
-    if len(_TABLE_CACHE) > 4096:
-        _TABLE_CACHE.clear()
-    _TABLE_CACHE[key] = (code, diff)
+    """(technique code, difficulty of the bend/overbend) per index ``midi + 64``.
+
+    Natural notes (the chromatic slide included) have difficulty 0.
+    """
+    code, diff, _ = _tables(harmonica, max_bend, overbends, weights)
     return code, diff
 
 
-_STACK_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray, tuple]] = {}
+_STACK_CACHE: dict[tuple, tuple] = {}
 
 
-def _stacked_tables(harps: tuple[Harmonica, ...], max_bend, overbends, w):
+def _stacked_tables(
+    harps: tuple[Harmonica, ...], max_bend: int | None, overbends: bool, w: Weights
+) -> tuple:
     # Keyed by identity (hashing 96 harps costs more than the counting); the cached
     # value keeps the harps alive, so their ids cannot be reused while cached.
     key = (tuple(map(id, harps)), max_bend, overbends, w)
     hit = _STACK_CACHE.get(key)
     if hit is None:
-        tabs = [harp_tables(h, max_bend, overbends, w) for h in harps]
+        tabs = [_tables(h, max_bend, overbends, w) for h in harps]
         codes = np.stack([t[0] for t in tabs]).astype(np.int64)
         packed = ((codes == _UNP) << (2 * _BITS)) | ((codes == _BEND) << _BITS) | (codes == _OB)
-        hit = (packed.astype(np.float64), np.stack([t[1] for t in tabs]), harps)
+        slides = np.stack([t[2] for t in tabs])
+        hit = (packed.astype(np.float64), np.stack([t[1] for t in tabs]),
+               slides if slides.any() else None, harps)
         if len(_STACK_CACHE) > 256:
             _STACK_CACHE.clear()
         _STACK_CACHE[key] = hit
@@ -314,7 +338,7 @@ def rank_placements(
     P = np.fromiter(counts.keys(), dtype=np.int64)
     C = np.fromiter(counts.values(), dtype=np.float64)
     S = np.asarray(list(shifts), dtype=np.int64)
-    packed, diffs, _ = _stacked_tables(tuple(harps), max_bend, overbends, w)
+    packed, diffs, slides, _ = _stacked_tables(tuple(harps), max_bend, overbends, w)
     H, nS, d = len(harps), len(S), len(P)
     idx = np.clip(P[None, :] + S[:, None] + _OFFSET, 0, _SIZE - 1).ravel()  # (S * d)
     # (H, S): three counts packed in one int, then the summed difficulty
@@ -337,12 +361,17 @@ def rank_placements(
     t_order = {t: i for i, t in enumerate(DIATONIC_TUNINGS)}
     tun_rank = np.array([t_order.get(h.tuning, len(t_order)) for h in harps])
     hole1 = np.array([h.hole1_midi for h in harps])
-    # tie-breakers after the counts, packed into one integer (see the module docstring)
-    tie = ((S % 12 != 0).astype(np.int64)[None, :] * 128 + np.abs(S)[None, :]) * 16
-    tie = ((tie + tun_rank[:, None]) * 16 + pos_rank) * 2 + (S < 0)[None, :]
+    # rules 3 and 4: octave shifts first, then the smallest shift
+    shift_rank = np.broadcast_to(
+        (S % 12 != 0).astype(np.int64)[None, :] * 128 + np.abs(S)[None, :], (H, nS))
+    # remaining ties (see the module docstring), packed into one integer
+    tie = (tun_rank[:, None] * 16 + pos_rank) * 2 + (S < 0)[None, :]
     tie = tie * 256 + hole1[:, None]
-    order = np.lexsort((tie.ravel(), np.round(diff, 6).ravel(), (bend + ob).ravel(),
-                        unp.ravel()))
+    keys = [tie.ravel()]
+    if slides is not None:  # chromatic: the placement needing the least slide
+        keys.append(np.round(np.take(slides, idx, axis=1).reshape(H, nS, d) @ C, 6).ravel())
+    keys += [shift_rank.ravel(), np.round(diff, 6).ravel(), (bend + ob).ravel(), unp.ravel()]
+    order = np.lexsort(tuple(keys))
     if per_harp and H > 1:  # each harp's best placement, in rank order
         _, first = np.unique(order // nS, return_index=True)
         order = order[np.sort(first)]

@@ -207,3 +207,24 @@ def test_mapping_options():
     ]:
         with pytest.raises(OptionError, match=match):
             load_mapping(**kwargs)
+
+
+def test_chromatic_plays_the_song_where_written_the_slide_is_no_bend():
+    """A chromatic plays every key: in range, "auto" keeps the written pitches even when
+    the slide is needed, instead of moving the song to a key with fewer sharps."""
+    m = mel("F#4 G#4 A4 B4 C#5 D5 E5 F#5 E#5 F#5")  # F# minor, inside C4..C7
+    ch = load_mapping("chromatic", key="C")
+    rep = choose_transposition(m, ch, song_key="F# minor")
+    assert rep.semitones == 0 and rep.melody.pitches == m.pitches
+    assert rep.best.bends == rep.best.overbends == rep.best.unplayable == 0
+    # too low for the harp: the octave up, still in F# minor
+    low = mel("F#3 G#3 A3 B3 C#4")
+    assert choose_transposition(low, ch, song_key="F# minor").semitones == 12
+    # key=auto: every key plays it in place; the one needing the least slide comes first
+    auto = choose_transposition(m, load_mapping("chromatic", key="auto"), song_key="F# minor")
+    assert auto.semitones == 0 and auto.harmonica.key in ("A", "E", "D")
+    def needs_slide(harp):
+        return sum(1 for p in m.pitches if all(a.slide for a in harp.actions_for(p)))
+
+    assert needs_slide(auto.harmonica) == min(needs_slide(h.harmonica) for h in auto.options)
+    assert needs_slide(auto.harmonica) < needs_slide(ch.harmonica)
