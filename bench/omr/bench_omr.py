@@ -59,6 +59,11 @@ def main(argv=None) -> int:
     ap.add_argument("--collections", default="airds,oneills,essen")
     ap.add_argument("--engravers", default="leipzig,bravura,petaluma,lilypond")
     ap.add_argument("--robust", action="store_true", help="also the robustness set")
+    ap.add_argument(
+        "--robust-engravers",
+        default="leipzig",
+        help="engravers the robustness set is read with (default leipzig; 'all')",
+    )
     ap.add_argument("--json", help="write per-tune results here")
     ap.add_argument("--show", type=int, default=0, help="print the N worst tunes")
     args = ap.parse_args(argv)
@@ -90,7 +95,10 @@ def main(argv=None) -> int:
             except Exception as exc:  # noqa: BLE001
                 print(f"{name} {eng}: render failed: {exc}")
                 continue
+            robust_ok = args.robust_engravers == "all" or eng in args.robust_engravers.split(",")
             for var in variants:
+                if var != "clean" and not robust_ok:
+                    continue
                 grays = [_variants(p, var) for p in pages]
                 t0 = time.perf_counter()
                 for g in grays:

@@ -232,7 +232,9 @@ def find_staves(ink: np.ndarray) -> tuple[list[Staff], float, float]:
         raise NoStaffFound("no staff lines found on the page (is it a score?)")
     space = period
     seg = max(8, int(round(space * 2)))
-    longh = _long_horizontal(ink, seg)
+    # lines left slightly stepped by a rotation: tolerate one row up or down
+    grown = ndimage.maximum_filter1d(ink.view(np.uint8), size=3, axis=0).astype(bool)
+    longh = _long_horizontal(grown, seg) & ink
     proj = longh.sum(axis=1).astype(np.float64)
     if proj.max() < space * 6:
         raise NoStaffFound("no staff lines found on the page (is it a score?)")
