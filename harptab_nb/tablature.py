@@ -205,7 +205,8 @@ class Tablature:
         if self.transpose_semitones:
             parts.append(f"transposed {self.transpose_semitones:+d} semitones")
         lines.append(", ".join(parts))
-        counts = f"{len(self.sounded)} notes, {self.bends} bends, {self.overbends} overbends"
+        counts = ", ".join(_count(k, w) for k, w in (
+            (len(self.sounded), "note"), (self.bends, "bend"), (self.overbends, "overbend")))
         if self.unplayable:
             counts += f", {self.unplayable} unplayable (X)"
         lines.append(counts)
@@ -295,6 +296,11 @@ class Tablature:
             f"<div style='font:13px sans-serif;margin-bottom:6px'>{head}</div>"
             f"<div style='border-right:1px solid #999;display:inline'>{''.join(boxes)}</div></div>"
         )
+
+
+def _count(n: int, word: str) -> str:
+    """``1 bend``, ``2 bends``, ``0 overbends``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def token_for(action: Action | None, style: str = "plain") -> str:

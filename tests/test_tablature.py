@@ -209,6 +209,7 @@ def test_max_bend_limit_reaches_the_tab():
     m = Melody.from_names("Ab4 A4")
     _, tab = run(m, transpose="none", max_bend=2)
     assert tab.tokens == ["X", "-3''"]
+    assert tab.header_lines()[-1] == "2 notes, 1 bend, 0 overbends, 1 unplayable (X)"
     h = load_harmonica()
     with pytest.raises(Exception, match="between 0 and 3"):
         h.actions(max_bend=-1)
