@@ -155,6 +155,19 @@ def test_failures_are_one_clear_line_traceback_only_with_debug(make, words, tmp_
     capsys.readouterr()
 
 
+def test_status_json_failure_ends_with_the_error_status(tmp_path, capsys):
+    rc = main(["convert", str(tmp_path / "gone.musicxml"), "--status-json",
+               "-o", str(tmp_path / "o")])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    docs = [json.loads(line) for line in out.splitlines()]  # stdout: JSON lines only
+    assert docs and all(set(d) == TOP_KEYS for d in docs)
+    ocr = docs[-1]["steps"][0]
+    assert ocr["status"] == "error" and "score file not found" in ocr["message"]
+    assert all(s["status"] == "pending" for s in docs[-1]["steps"][1:])
+    assert err.strip().splitlines() == [f"harptab: error: {ocr['message']}"]
+
+
 def test_bad_input_in_process_names_the_step(tmp_path, capsys):
     bad = tmp_path / "bad.mxl"
     bad.write_text("not a zip")
