@@ -149,3 +149,29 @@ def test_songbook_command(tmp_path, capsys):
     assert out == (tmp_path / "Two_tunes.pdf").resolve()
     texts = page_texts(out.read_bytes())
     assert len(texts) == 3 and "harmonica in G" in texts[1]
+
+
+def test_same_songbook_same_bytes(book):
+    entries, data = book
+    assert render_songbook(entries, title="Aird's Airs, book 1") == data
+
+
+def test_songbook_into_a_read_only_folder_keeps_the_previous_book(tmp_path):
+    """Writing a book goes through a temp file too: a folder that refuses the write
+    gives an OutputError naming it and the earlier book stays whole."""
+    from test_publish_safe_write import _make_read_only, _undo_read_only
+
+    from harptab_nb.errors import OutputError
+
+    out = tmp_path / "out"
+    first = write_songbook(TUNES[:2], output_dir=out, title="Two", layout="text")
+    before = first.read_bytes()
+    if not _make_read_only(out):
+        pytest.skip("cannot make a folder read-only here (root without chattr)")
+    try:
+        with pytest.raises(OutputError, match="read-only|permission") as err:
+            write_songbook(TUNES[:3], output_dir=out, title="Two", layout="text")
+        assert str(out) in str(err.value)
+    finally:
+        _undo_read_only(out)
+    assert [p.name for p in out.iterdir()] == ["Two.pdf"] and first.read_bytes() == before

@@ -80,3 +80,17 @@ def test_ordinal_and_unicode_titles(tab):
     assert "Frère Jacques &lt;&amp;&gt;" in text_export.to_html(t)
     assert text_export.to_markdown(t).startswith("# Frère Jacques <&>")
     assert text_export.ordinal(2) == "2nd" and text_export.ordinal(12) == "12th"
+
+
+def test_publish_imports_stay_light():
+    """``import harptab_nb`` (and the publish package, and the pdf step module) loads
+    none of reportlab, svglib, verovio, music21: they load when a PDF is made."""
+    import subprocess
+    import sys
+
+    code = ("import sys, harptab_nb, harptab_nb.publish, harptab_nb.pipeline.pdf\n"
+            "heavy = ('reportlab', 'svglib', 'verovio', 'music21', 'pypdfium2', 'lxml')\n"
+            "print(','.join(m for m in heavy if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""

@@ -14,9 +14,15 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import HarptabError, OptionError, OutputError
 from ..tracker import step_scope
+
+if TYPE_CHECKING:
+    from ..music import Melody
+    from ..tablature import Tablature
+    from ..tracker import ProgressTracker
 
 STEP_ID = "pdf"
 
@@ -66,12 +72,12 @@ def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
 
 
 def write_outputs(
-    tablature,
+    tablature: Tablature,
     *,
     output_dir: str | os.PathLike,
     name: str | None = None,
-    melody=None,
-    tracker=None,
+    melody: Melody | None = None,
+    tracker: ProgressTracker | None = None,
     page_size: str = "A4",
     layout: str = "staff",
     formats: Sequence[str] = DEFAULT_FORMATS,
@@ -117,8 +123,9 @@ def write_outputs(
     )
 
 
-def _render(fmt: str, tablature, *, melody, page_size: str, layout: str,
-            json_extra: Mapping | None, warnings: list[str]) -> bytes:
+def _render(fmt: str, tablature: Tablature, *, melody: Melody | None, page_size: str,
+            layout: str, json_extra: Mapping | None, warnings: list[str]) -> bytes:
+    """The bytes of one output format (a staff PDF the engraver fails on: text layout)."""
     from ..publish import text_export
 
     if fmt == "pdf":

@@ -14,6 +14,11 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..music import Melody
+    from ..tablature import Tablature
 
 SVG_NS = "http://www.w3.org/2000/svg"
 PX_TO_PT = 0.75  # svglib: 1 CSS px = 0.75 pt
@@ -71,8 +76,8 @@ def verovio_options(width_pt: float, height_pt: float, scale: int = DEFAULT_SCAL
     }
 
 
-def engrave_svgs(tablature, melody=None, *, width: float, height: float,
-                 scale: int = DEFAULT_SCALE) -> list[str]:
+def engrave_svgs(tablature: Tablature, melody: Melody | None = None, *, width: float,
+                 height: float, scale: int = DEFAULT_SCALE) -> list[str]:
     """SVG pages of the engraved melody, each fitting ``width`` x ``height`` points."""
     from .musicxml_export import to_musicxml
 
@@ -319,7 +324,7 @@ def _register_music_fonts() -> None:
 SYSTEM_PAGE_HEIGHT = 60.0
 
 
-def engrave_drawings(tablature, melody=None, *, width: float,
+def engrave_drawings(tablature: Tablature, melody: Melody | None = None, *, width: float,
                      scale: int = DEFAULT_SCALE) -> list:
     """One vector drawing per system of the engraved melody, ``width`` points wide.
 

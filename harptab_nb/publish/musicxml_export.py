@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from .text_export import TECHNIQUE_COLORS, technique
+
+if TYPE_CHECKING:
+    from ..music import Melody
+    from ..tablature import Tablature, TabNote
 
 TAB_VERSE = 1
 LYRIC_VERSE = 2
@@ -35,7 +41,7 @@ def _ql(x: float) -> Fraction | float:
     return opFrac(Fraction(float(x)).limit_denominator(96))
 
 
-def sounding_key(tablature, melody=None):
+def sounding_key(tablature: Tablature, melody: Melody | None = None) -> Any:
     """The music21 Key the tab sounds in (song key moved by the transposition).
 
     The tab's ``song_key`` (the engine sets it to the key as played), else
@@ -68,7 +74,7 @@ def sounding_key(tablature, melody=None):
     return best
 
 
-def _time_signature(tablature, melody=None) -> str:
+def _time_signature(tablature: Tablature, melody: Melody | None = None) -> str:
     if melody is not None and melody.time_signature:
         return melody.time_signature
     totals: Counter = Counter()
@@ -93,7 +99,8 @@ def _spell(midi: int, flats: bool):
     return pitch.Pitch(f"{names[midi % 12]}{midi // 12 - 1}")
 
 
-def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad: str = ""):
+def to_score(tablature: Tablature, melody: Melody | None = None, *,
+             part_name: str | None = None, token_pad: str = "") -> Any:
     """A music21 Score of the sounding melody with tab (verse 1) and lyrics (verse 2).
 
     ``token_pad`` is put on both sides of each tab token (the engraver pads with a
@@ -112,7 +119,9 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
         md.composer = tablature.composer
     score.metadata = md
     part = stream.Part()
-    part.partName = part_name if part_name is not None else f"Harmonica ({tablature.harmonica.label or tablature.harmonica.key})"
+    harp = tablature.harmonica
+    part.partName = (part_name if part_name is not None
+                     else f"Harmonica ({harp.label or harp.key})")
     runs: list[list] = []
     last = object()
     for n in trim_silence(tablature.notes, bar):
@@ -163,7 +172,7 @@ def to_score(tablature, melody=None, *, part_name: str | None = None, token_pad:
     return score
 
 
-def _notate(score, key) -> None:
+def _notate(score: Any, key: Any) -> None:
     """What music21's ``makeNotation`` would do for a one-voice line, ~10x faster.
 
     Complex durations split into tied notes, beams by the time signature, accidentals
@@ -245,7 +254,7 @@ def _bars(runs: list[list], bar: float):
     return out
 
 
-def _split_complex(measure, el) -> None:
+def _split_complex(measure: Any, el: Any) -> None:
     """Replace a note of a complex duration (1.25 = quarter + sixteenth) by tied notes."""
     from music21 import tie
 
@@ -279,7 +288,7 @@ TREBLE_8VA_FROM = 84
 BASS_BELOW = 55
 
 
-def staff_clef(mean_midi: float):
+def staff_clef(mean_midi: float) -> Any:
     """The music21 clef a melody of this mean pitch reads best in."""
     from music21 import clef
 
@@ -290,7 +299,7 @@ def staff_clef(mean_midi: float):
     return clef.TrebleClef()
 
 
-def trim_silence(notes, bar: float) -> list:
+def trim_silence(notes: Iterable[TabNote], bar: float) -> list:
     """``notes`` without the empty bars before the first and after the last sounded note.
 
     A score's intro (bars of rest while the band plays) and a long final rest would print
@@ -330,12 +339,12 @@ def trim_silence(notes, bar: float) -> list:
     return lead + notes[first:last + 1] + tail
 
 
-def _mean_pitch(tablature) -> float:
+def _mean_pitch(tablature: Tablature) -> float:
     ps = [n.midi for n in tablature.notes if n.midi is not None]
     return sum(ps) / len(ps) if ps else 60.0
 
 
-def to_musicxml(tablature, melody=None, *, part_name: str | None = None,
+def to_musicxml(tablature: Tablature, melody: Melody | None = None, *, part_name: str | None = None,
                 token_pad: str = "") -> str:
     """MusicXML text (UTF-8) of :func:`to_score`, deterministic from run to run."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
@@ -359,7 +368,7 @@ def to_musicxml(tablature, melody=None, *, part_name: str | None = None,
 _PART_ID = re.compile(r'<score-part id="([^"]+)"')
 
 
-def read_tab_verse(path_or_text: str):
+def read_tab_verse(path_or_text: str) -> list[tuple[int, str | None, str | None]]:
     """Re-import a MusicXML file: ``[(midi, tab_token_or_None, lyric_or_None), ...]``.
 
     Used by the tests and by anyone checking an edited file; tied continuations are

@@ -17,11 +17,16 @@ from __future__ import annotations
 import functools
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
 from .text_export import LEGEND, TECHNIQUE_COLORS, harp_line, has_lyrics, tab_systems
+
+if TYPE_CHECKING:
+    from ..music import Melody
+    from ..tablature import Tablature
 
 LAYOUTS = ("staff", "text")
 PAGE_SIZES = ("A4", "Letter")
@@ -162,8 +167,8 @@ def styles() -> Styles:
 
 
 # --------------------------------------------------------------------------- pieces
-def header_flowables(tablature, *, title: str | None = None, composer: str | None = None,
-                     heading_style=None) -> list:
+def header_flowables(tablature: Tablature, *, title: str | None = None, composer: str | None = None,
+                     heading_style: Any = None) -> list:
     """Title, composer, the harp line and the counts line."""
     from reportlab.platypus import Paragraph
 
@@ -180,7 +185,7 @@ def header_flowables(tablature, *, title: str | None = None, composer: str | Non
     return out
 
 
-def legend_flowable(layout: str = "staff"):
+def legend_flowable(layout: str = "staff") -> Any:
     """The notation legend, with the colours used for bends, overbends and X."""
     from reportlab.platypus import Paragraph
 
@@ -196,7 +201,7 @@ def legend_flowable(layout: str = "staff"):
     return Paragraph(text, st.small)
 
 
-def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -> list:
+def text_tab_flowables(tablature: Tablature, frame_width: float, font_size: float = 10.0) -> list:
     """Text layout: one two-line block (tab over lyrics) per system, bars kept whole."""
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -232,7 +237,7 @@ def text_tab_flowables(tablature, frame_width: float, font_size: float = 10.0) -
     return out
 
 
-def staff_flowables(tablature, *, melody=None, frame_width: float,
+def staff_flowables(tablature: Tablature, *, melody: Melody | None = None, frame_width: float,
                     system_gap: float = 10.0) -> list:
     """Staff layout: one vector drawing per engraved system, a little space between."""
     from reportlab.platypus import Spacer
@@ -247,9 +252,9 @@ def staff_flowables(tablature, *, melody=None, frame_width: float,
     return out
 
 
-def tune_flowables(tablature, *, melody=None, layout: str = "staff",
+def tune_flowables(tablature: Tablature, *, melody: Melody | None = None, layout: str = "staff",
                    frame_width: float, frame_height: float,
-                   heading_style=None, bookmark: str | None = None) -> list:
+                   heading_style: Any = None, bookmark: str | None = None) -> list:
     """Everything one tune puts on the page, in order (header, music, legend)."""
     from reportlab.platypus import Spacer
 
@@ -286,7 +291,7 @@ def _footer(title: str, total: int | None):
     return draw
 
 
-def blank_of(flowable):
+def blank_of(flowable: Any) -> Any:
     """A same-size stand-in for an engraved drawing (for the page-counting pass)."""
     from reportlab.graphics.shapes import Drawing
     from reportlab.platypus import Spacer
@@ -298,7 +303,8 @@ def blank_of(flowable):
 
 def build_story(story: Sequence, *, size: str = "A4", title: str = "", author: str = "",
                 subject: str = "Harmonica tablature", footer: str | None = None,
-                after_flowable=None, total: int | None = None,
+                after_flowable: Callable[[Any, Any, bool], None] | None = None,
+                total: int | None = None,
                 count_only: bool = False) -> tuple[bytes | None, dict, int]:
     """Lay out ``story``: first with blanks for the drawings (cheap) to count the pages
     and note where marked flowables land, then for real with "page n of N".
@@ -318,7 +324,7 @@ def build_story(story: Sequence, *, size: str = "A4", title: str = "", author: s
         buf = io.BytesIO()
         doc = doc_template(buf, size=size, title=title, author=author, subject=subject)
 
-        def after(flowable, doc=doc, real=real):
+        def after(flowable: Any, doc=doc, real=real):
             key = getattr(flowable, "_bookmark", None)
             if key is not None and key not in found:
                 found[key] = doc.page
@@ -340,8 +346,8 @@ def build_story(story: Sequence, *, size: str = "A4", title: str = "", author: s
     return data, found, total
 
 
-def doc_template(buffer, *, size: str = "A4", title: str = "", author: str = "",
-                 subject: str = "Harmonica tablature"):
+def doc_template(buffer: Any, *, size: str = "A4", title: str = "", author: str = "",
+                 subject: str = "Harmonica tablature") -> Any:
     """A deterministic (invariant) SimpleDocTemplate with our margins and metadata.
 
     The canvas' initial font is the embedded DejaVu Sans: reportlab's default
@@ -381,8 +387,8 @@ def page_png(pdf: bytes, page: int = 0, scale: float = 1.0) -> bytes:
     return buf.getvalue()
 
 
-def render_pdf(tablature, *, melody=None, page_size: str = "A4", layout: str = "staff",
-               title: str | None = None) -> bytes:
+def render_pdf(tablature: Tablature, *, melody: Melody | None = None, page_size: str = "A4",
+               layout: str = "staff", title: str | None = None) -> bytes:
     """The PDF bytes of one tune (see the module docstring for what is on the page)."""
     check_layout(layout)
     fw, fh = frame_size(page_size)

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import HarptabError, InputError
 from .pdf_layout import (
@@ -30,6 +31,10 @@ from .pdf_layout import (
     styles,
     tune_flowables,
 )
+
+if TYPE_CHECKING:
+    from ..tablature import Tablature
+    from ..tracker import ProgressTracker
 
 _ABC_REF = re.compile(r"^X:\s*(\d+)", re.MULTILINE)
 
@@ -66,7 +71,7 @@ def expand_sources(sources: Iterable) -> list:
     return out
 
 
-def _tune_ref(src) -> tuple[object, int | None]:
+def _tune_ref(src: Any) -> tuple[object, int | None]:
     text = str(src)
     if isinstance(src, (str, os.PathLike)) and "#" in text and not text.startswith("corpus:"):
         path, _, num = text.rpartition("#")
@@ -78,7 +83,8 @@ def _tune_ref(src) -> tuple[object, int | None]:
 def make_entries(sources: Iterable, *, harmonica: str = "diatonic", key: str = "C",
                  tuning: str = "richter", transpose: str | int = "auto",
                  max_bend: int | None = None, overbends: bool = False,
-                 holes: int | None = None, tracker=None, skip_errors: bool = False,
+                 holes: int | None = None, tracker: ProgressTracker | None = None,
+                 skip_errors: bool = False,
                  warnings: list[str] | None = None) -> list[SongbookEntry]:
     """Run the engine steps (ocr .. tablature) for each source; results pass through.
 
@@ -133,7 +139,7 @@ def make_entries(sources: Iterable, *, harmonica: str = "diatonic", key: str = "
     return entries
 
 
-def _short_harp(tab) -> str:
+def _short_harp(tab: Tablature) -> str:
     h = tab.harmonica
     bits = [f"{h.label or h.key} {h.name or h.tuning}"]
     if tab.position:
@@ -149,7 +155,7 @@ class _Blank:
     """Factory of a same-size blank for a flowable (the cheap first layout pass)."""
 
     @staticmethod
-    def of(flowable):
+    def of(flowable: Any):
         from reportlab.graphics.shapes import Drawing
         from reportlab.platypus import Spacer
 
@@ -208,7 +214,7 @@ def render_songbook(entries: Sequence[SongbookEntry], *, title: str = "Songbook"
             out += flow
         return out
 
-    def bookmark(doc, flowable, real):
+    def bookmark(doc, flowable: Any, real):
         key = getattr(flowable, "_bookmark", None)
         if real and key is not None:
             doc.canv.bookmarkPage(key)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..tablature import ordinal
+
+if TYPE_CHECKING:
+    from ..tablature import Tablature, TabNote
 
 #: Colours per technique, shared by the HTML page, the PDF and the engraving.
 TECHNIQUE_COLORS = {
@@ -31,7 +35,7 @@ LEGEND = (
     ("X", "not playable on this harp"),
 )
 
-def technique(note) -> str:
+def technique(note: TabNote) -> str:
     """``natural``, ``bend``, ``overbend`` or ``unplayable`` for a sounded TabNote."""
     action = getattr(note, "action", None)
     if action is None:
@@ -39,7 +43,7 @@ def technique(note) -> str:
     return action.technique
 
 
-def _count(value) -> int:
+def _count(value: Any) -> int:
     if value is None:
         return 0
     if isinstance(value, int):
@@ -47,7 +51,7 @@ def _count(value) -> int:
     return len(value)
 
 
-def harp_line(tablature) -> str:
+def harp_line(tablature: Tablature) -> str:
     """One line naming the harp: type, tuning, key, position, transposition applied."""
     harp = tablature.harmonica
     parts = [harp.title if hasattr(harp, "title") else str(harp)]
@@ -70,7 +74,7 @@ def harp_line(tablature) -> str:
     return " · ".join(parts)
 
 
-def counts_line(tablature) -> str:
+def counts_line(tablature: Tablature) -> str:
     """``"64 notes · 2 bends · 0 overbends · 0 unplayable"``."""
     n = len(tablature.tokens)
     return (f"{n} notes · {_count(tablature.bends)} bends · "
@@ -88,7 +92,7 @@ class Cell:
     index: int
 
 
-def _measures(tablature) -> list[list[Cell]]:
+def _measures(tablature: Tablature) -> list[list[Cell]]:
     """Sounded notes grouped by consecutive measure number (repeats stay separate)."""
     out: list[list[Cell]] = []
     last = object()
@@ -102,7 +106,7 @@ def _measures(tablature) -> list[list[Cell]]:
     return [m for m in out if m]
 
 
-def tab_systems(tablature, width: int = 72) -> list[list[list[Cell]]]:
+def tab_systems(tablature: Tablature, width: int = 72) -> list[list[list[Cell]]]:
     """Lines of measures that fit ``width`` characters (a long bar is split)."""
     systems: list[list[list[Cell]]] = []
     line: list[list[Cell]] = []
@@ -147,12 +151,12 @@ def system_lines(system: list[list[Cell]]) -> tuple[str, str]:
     return "".join(tab), "".join(lyr)
 
 
-def has_lyrics(tablature) -> bool:
+def has_lyrics(tablature: Tablature) -> bool:
     """True when some sounded note carries a lyric (the text layouts add a lyric line)."""
     return any((n.lyric or "").strip() for n in tablature.notes if n.midi is not None)
 
 
-def to_text(tablature, width: int = 72, *, header: bool = True) -> str:
+def to_text(tablature: Tablature, width: int = 72, *, header: bool = True) -> str:
     """Plain-text tab: the engine's text (``#`` header, bar lines, lyrics) plus a legend.
 
     The legend goes in ``#`` comment lines so ``notation.parse_tab`` still reads the
@@ -163,7 +167,7 @@ def to_text(tablature, width: int = 72, *, header: bool = True) -> str:
     return f"{text}\n# Legend:\n{legend}\n"
 
 
-def to_markdown(tablature, width: int = 72) -> str:
+def to_markdown(tablature: Tablature, width: int = 72) -> str:
     """Markdown: a title heading, the harp line, the tab in a code block, the legend."""
     title = tablature.title or "Untitled"
     lines = [f"# {title}", ""]
@@ -190,7 +194,7 @@ table.legend{border-collapse:collapse;margin-top:2em} .legend td{padding:.1em .8
 """
 
 
-def to_html(tablature, width: int = 72) -> str:
+def to_html(tablature: Tablature, width: int = 72) -> str:
     """A standalone HTML page: header, systems of bars with tab over lyrics, legend."""
     e = html.escape
     title = tablature.title or "Untitled"
