@@ -151,6 +151,14 @@ def _attach_tuplets(st: StaffReading, events: list[Glyph], warnings: list[OmrWar
         near = any(abs(d.cy - t) <= 2.5 * sp for t in tips) or abs(d.cy - trio[1].cy) <= 4 * sp
         if n_common < 2 or common > 1 or not near:
             continue
+        # the number stands beyond the stems (or heads), over the middle of the group
+        stems = {g.stem for g in trio}
+        if not trio[0].box[0] - 0.3 * sp <= d.cx <= trio[2].box[2] + 0.3 * sp:
+            continue
+        if stems == {1} and tips and d.box[3] > min(tips) + 0.3 * sp:
+            continue
+        if stems == {-1} and tips and d.box[1] < max(tips) - 0.3 * sp:
+            continue
         for g in trio:
             if _dur(g) != common and g.dots == 0:
                 # one beam misread inside a triplet: the other two tell the value
