@@ -212,7 +212,12 @@ def check_pitches(
     overbends: bool = False,
 ) -> list[str]:
     """Per note: ``natural | bend | overbend | unplayable | rest`` on ``harmonica``."""
-    return [note_technique(harmonica, p, max_bend=max_bend, overbends=overbends) for p in pitches]
+    code, _ = harp_tables(harmonica, max_bend, overbends)
+    return [
+        "rest" if p is None else TECHNIQUES[int(code[p + _OFFSET])]
+        if 0 <= p + _OFFSET < _SIZE else "unplayable"
+        for p in pitches
+    ]
 
 
 def parse_transpose(transpose: str | int | None) -> str | int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..errors import OptionError
 from ..notation import STYLES, format_action
-from ..optimize import Weights, candidates, optimize
+from ..optimize import Weights, candidate_table, optimize
 from ..tablature import Tablature, TabNote
 from ..tracker import ProgressTracker, step_scope
 from .transpose import TranspositionReport
@@ -50,12 +50,10 @@ def make_tablature(
         with st.substep("tablature_map", "Finding actions per note") as sub:
             # every action the player's limits allow, per note; the optimizer then keeps
             # the natural ones where a note has any (``Weights.natural_first``)
-            reach = harp.pitch_map(max_bend, overbends)
+            reach = candidate_table(harp, max_bend, overbends, natural_first=False)
+            kept = candidate_table(harp, max_bend, overbends, w.natural_first)
             n_all = [len(reach.get(p, ())) for p in pitches if p is not None]
-            n_used = sum(
-                len(candidates(harp, p, max_bend=max_bend, overbends=overbends, weights=w))
-                for p in pitches if p is not None
-            )
+            n_used = sum(len(kept.get(p, ())) for p in pitches if p is not None)
             unp = sum(1 for k in n_all if k == 0)
             sub.done(
                 f"{len(n_all)} pitched notes, {sum(n_all)} candidate actions "

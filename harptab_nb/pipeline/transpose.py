@@ -9,6 +9,7 @@ whether it is natural, bent, overbent, unplayable or a rest on the chosen harp.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..errors import NotPlayable, OptionError
@@ -141,8 +142,9 @@ def choose_transposition(
                 options=tuple(options), song_key=played_key, source_key=source_key,
                 max_bend=max_bend, overbends=overbends,
             )
-            nat, bend, ob, unp = (report.count(t) for t in
-                                  ("natural", "bend", "overbend", "unplayable"))
+            tally = Counter(c for n, c in zip(shifted.notes, checks, strict=True)
+                            if not n.tied)
+            nat, bend, ob, unp = (tally[t] for t in ("natural", "bend", "overbend", "unplayable"))
             sub.done(
                 f"{'no shift' if s == 0 else f'shifted {s:+d} semitones'}; "
                 f"{nat} natural, {bend} bends, {ob} overbends, {unp} unplayable"
