@@ -175,3 +175,20 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_overlay_shows_what_was_read(tmp_path: Path, tune_page) -> None:
+    gray, _truth = tune_page
+    p = tmp_path / "page.png"
+    Image.fromarray(gray).save(p)
+    score, warnings = _read(p)
+    img = omr.overlay_image(p, 1, scale=0.5, warnings=warnings)
+    assert img.size == (gray.shape[1] // 2, gray.shape[0] // 2)
+    arr = np.asarray(img)
+    green = (arr[..., 1] > 120) & (arr[..., 0] < 60) & (arr[..., 2] < 120)
+    assert green.sum() > 500  # note boxes and pitch names
+    readings = omr.last_readings(p)
+    notes = [g for st in readings[0].staves for g in st.glyphs if g.kind == "note"]
+    assert notes and all(g.name for g in notes)
+    with pytest.raises(IndexError):
+        omr.overlay_image(p, 2)

@@ -34,6 +34,7 @@ __all__ = [
     "read_pages",
     "recognize_pages",
     "last_readings",
+    "overlay_image",
 ]
 
 BACKENDS = ("auto", "builtin", "audiveris")
@@ -47,6 +48,33 @@ _LAST: dict[str, list[PageReading]] = {}
 def last_readings(path: str | Path) -> list[PageReading]:
     """Page readings kept from the last built-in :func:`recognize` of ``path``."""
     return _LAST.get(str(Path(path)), [])
+
+
+def overlay_image(
+    path: str | Path, page: int = 1, *, scale: float = 0.5, warnings: list[OmrWarning] | None = None
+) -> Any:
+    """PIL image of page ``page`` of ``path`` with what the built-in reader saw drawn over it.
+
+    Uses the readings kept from the last :func:`recognize` of ``path`` when there are
+    some, else reads the page now. Staves in blue, notes in green with their pitch,
+    rests, bar lines and accidentals boxed, uncertain symbols circled in red.
+    """
+    from .overlay import draw_overlay
+    from .raster import iter_pages
+
+    for pg in iter_pages(path):
+        if pg.number != page:
+            continue
+        readings = {r.number: r for r in last_readings(path)}
+        reading = readings.get(page)
+        if reading is None:
+            warnings = [] if warnings is None else warnings
+            reading = read_page(pg.gray, page, warnings)
+            from .assemble import build_score
+
+            build_score(reading.staves, warnings)  # names the notes
+        return draw_overlay(pg.gray, reading, warnings, scale=scale)
+    raise IndexError(f"{Path(path).name} has no page {page}")
 
 
 def read_page(gray: np.ndarray, number: int = 1, warnings: list[OmrWarning] | None = None) -> PageReading:
@@ -133,10 +161,10 @@ def _recognize_builtin(path: Path, progress: Progress | None) -> tuple[Any, list
 
     warnings: list[OmrWarning] = []
     pages = read_pages(path, progress=progress, warnings=warnings)
-    _LAST.clear()
-    _LAST[str(path)] = pages
     staves = [st for p in pages for st in p.staves]
     score = build_score(staves, warnings)
+    _LAST.clear()
+    _LAST[str(path)] = pages
     if not any(True for _ in score.recurse().notes):
         raise EmptyScore(f"{path.name}: staves found but no notes could be read")
     return score, warnings
