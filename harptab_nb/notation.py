@@ -26,7 +26,8 @@ STYLES = ("plain", "plus")
 UNPLAYABLE = "X"
 BAR = "|"
 
-_TOKEN_RE = re.compile(r"^([+-]?)(\d{1,2})('{0,3})(o?)(<?)$")
+# any number of bend marks: a user layout may have reeds further apart than Richter's
+_TOKEN_RE = re.compile(r"^([+-]?)(\d{1,2})('*)(o?)(<?)$")
 #: Apostrophe look-alikes that word processors substitute for ``'``.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2032": "'", "`": "'", "\u00b4": "'"})
 

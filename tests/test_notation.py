@@ -58,7 +58,8 @@ def test_parse_token_on_richter_c(token, pitch):
 
 @pytest.mark.parametrize(
     "token, why",
-    [("-5'", "hole 5"), ("11", "only 10 holes"), ("4<", "no slide"), ("-3''''", "not a tab token"),
+    [("-5'", "hole 5"), ("11", "only 10 holes"), ("4<", "no slide"), ("-3''''", "bent 4 semitone"),
+     ("-3'''x", "not a tab token"),
      ("7o", "hole 7"), ("0", "numbered from 1"), ("4'o", "cannot also be bent"), ("abc", "tab token")],
 )
 def test_parse_token_errors(token, why):
@@ -189,3 +190,16 @@ def test_split_token_without_harp():
     spec = split_token("-3''")
     assert (spec.hole, spec.breath, spec.bend, spec.overbend, spec.slide) == (3, "draw", 2, False, False)
     assert split_token("X") is None
+
+
+def test_deep_bends_of_a_user_layout_round_trip(tmp_path):
+    """Reeds a fifth apart (C4 blow, G4 draw) bend down 6 semitones: 6 marks, read back."""
+    p = tmp_path / "wide.toml"
+    p.write_text('type = "diatonic"\ntuning = "wide"\nreference_key = "C"\n'
+                 'blow = ["C4", "C5"]\ndraw = ["G4", "D5"]\n', encoding="utf-8")
+    harp = load_harmonica(path=p)
+    deep = [a for a in harp.actions() if a.hole == 1 and a.bend]
+    assert sorted(a.bend for a in deep) == [1, 2, 3, 4, 5, 6]
+    text = " ".join(format_action(a) for a in deep)
+    assert "-1" + "'" * 6 in text.split()
+    assert parse_tab(text, harp).actions == deep
