@@ -62,19 +62,30 @@ def make_tablature(
         with st.substep("tablature_optimize", "Choosing the easiest holes") as sub:
             res = optimize(harp, pitches, tied=tied, max_bend=max_bend,
                            overbends=overbends, weights=w)
+            src_notes = report.source_melody.notes
+            n_src = len(src_notes)
+            token_of: dict = {None: "X"}  # one format_action per distinct action
             notes = []
-            for i, n in enumerate(melody.notes):
-                src = report.source_melody.notes[i].midi if i < len(
-                    report.source_melody.notes) else None
-                a = res.actions[i]
-                cont = res.continuation[i]
+            n_tok = n_bend = n_ob = n_x = 0
+            for i, (n, a, cont) in enumerate(zip(melody.notes, res.actions, res.continuation,
+                                                 strict=True)):
                 if n.midi is None or cont:
                     token = ""
                 else:
-                    token = format_action(a, style) if a is not None else "X"
+                    token = token_of.get(a)
+                    if token is None:
+                        token = token_of[a] = format_action(a, style)
+                    n_tok += 1
+                    if a is None:
+                        n_x += 1
+                    elif a.overbend:
+                        n_ob += 1
+                    elif a.bend:
+                        n_bend += 1
                 notes.append(TabNote(
                     index=i, measure=n.measure, offset=float(n.offset),
-                    duration=float(n.duration), source_midi=src, midi=n.midi,
+                    duration=float(n.duration),
+                    source_midi=src_notes[i].midi if i < n_src else None, midi=n.midi,
                     action=a if n.midi is not None else None, token=token,
                     lyric=n.lyric, tied=cont,
                 ))
@@ -83,7 +94,7 @@ def make_tablature(
                 position=report.position, song_key=report.song_key, cost=res.cost,
                 style=style, title=melody.title, composer=melody.composer,
             )
-            sub.done(f"{len(tab.tokens)} tokens, {tab.bends} bends, {tab.overbends} overbends, "
-                     f"{tab.unplayable} unplayable, cost {res.cost:g}")
-        st.done(f"{len(tab.tokens)} tokens on {harp}")
+            sub.done(f"{n_tok} tokens, {n_bend} bends, {n_ob} overbends, "
+                     f"{n_x} unplayable, cost {res.cost:g}")
+        st.done(f"{n_tok} tokens on {harp}")
         return tab
