@@ -95,8 +95,8 @@ def choose_transposition(
     """Pick harp and shift for ``melody`` (see the module docstring)."""
     with step_scope(tracker, STEP_ID, "Choosing harp and transposition") as st:
         mode = parse_transpose(transpose)
-        for h in mapping.harps:
-            h.actions(max_bend, overbends)  # validates max_bend early
+        if mapping.harps:
+            mapping.harps[0].actions(max_bend, overbends)  # validates max_bend early
         source_key = _song_key(melody, song_key)
         pitches = melody.pitches
         if not pitches:
