@@ -64,6 +64,10 @@ def test_text_layer_has_title_harp_and_every_token_in_order(tune, staff_pdf):
     assert f"transposed {tab.transpose_semitones:+d} semitones" in text
     assert words_in_font(staff_pdf, tab_pdf_fonts()["staff"]) == tab.tokens
     assert "Legend" in text and "page 1 of 1" in text
+    legend = " ".join(text[text.index("Legend"):].split())
+    for mark in ("-4 draw hole 4", "-3' draw bend, one ' per semitone", "overblow / overdraw",
+                 "X not playable", "a tied note is not tabbed again"):
+        assert mark in legend, mark
 
 
 def test_staff_is_engraved_as_vector_ink(staff_pdf):

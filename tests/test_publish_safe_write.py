@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
     (".hidden", "hidden"),
     ("CON", "CON_tablature"),
     ("I'll Touzle your Kurchy.", "I'll_Touzle_your_Kurchy"),
+    ("Fête / ../Test", "Fête_Test"),
+    ("Op. 3 No. 2", "Op._3_No._2"),
 ])
 def test_safe_name(title, expected):
     name = safe_name(title)

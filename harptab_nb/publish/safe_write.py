@@ -39,6 +39,7 @@ def safe_name(title: str | None, default: str = "tablature") -> str:
     text = unicodedata.normalize("NFC", str(title or ""))
     text = _BAD_CHARS.sub(" ", text)
     text = re.sub(r"\.{2,}", ".", text)
+    text = re.sub(r"(^|\s)\.+(?=\s|$)", r"\1", text)  # a lone dot left of "a/../b"
     text = _SPACES.sub("_", text.strip())
     text = text.strip("._- ")
     while len(text.encode("utf-8")) > MAX_STEM_BYTES:
