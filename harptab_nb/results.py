@@ -120,10 +120,34 @@ def outputs_parts(outputs: Any, *, thumbnail: bool = True) -> list[Any]:
     return parts
 
 
+def ocr_parts(score_result: Any, *, overlay: bool = True) -> list[Any]:
+    """The score summary; for a printed page read by optical recognition, also page 1
+    with what the reader saw drawn over it (can the reading be trusted?)."""
+    parts: list[Any] = [HTMLPart(views.score_html(score_result), "ocr")]
+    src = getattr(score_result, "source", None)
+    if overlay and getattr(score_result, "format", "") == "omr" and src is not None:
+        from pathlib import Path
+
+        path = Path(str(src))
+        if path.is_file():
+            def build() -> PNGPart:
+                import io
+
+                from .omr import overlay_image
+
+                buf = io.BytesIO()
+                overlay_image(path, 1).save(buf, format="PNG", optimize=True)
+                return PNGPart(buf.getvalue(), "recognized page 1")
+            parts.append(_try("recognition overlay", build))
+    return parts
+
+
 def step_parts(step_id: str, value: Any, *, svg: bool = True, plots: bool = True,
                thumbnail: bool = True, melody: Any = None) -> list[Any]:
     """Parts showing one step's result. ``melody`` (the extracted one) lets the tab
     notation carry the key and time signature."""
+    if step_id == "ocr":
+        return ocr_parts(value, overlay=plots)
     if step_id == "melody":
         return melody_parts(value, svg=svg)
     if step_id == "transpose":

@@ -299,3 +299,25 @@ def test_fit_table_counts_every_note(conversion):
     assert rows[0]["tuning"] == "Richter"
     for r in rows:
         assert r["natural"] + r["bend"] + r["overbend"] + r["unplayable"] == n
+
+
+@pytest.mark.slow
+def test_printed_page_shows_what_the_reader_saw(tmp_path):
+    """ocr of an image: the panel adds page 1 with the recognition drawn over it."""
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    from harptab_nb.omr import groundtruth as gt
+    from harptab_nb.pipeline.ocr import read_score
+
+    _name, score = next(gt.corpus_tunes("airds", limit=1))
+    page = gt.render_verovio(gt.to_musicxml(score), "Leipzig")[0]
+    path = tmp_path / "page.png"
+    Image.fromarray(page).save(path)
+    sr = read_score(path)
+    assert sr.format == "omr"
+    panel = ResultsPanel()
+    panel.show("ocr", sr)
+    imgs = [c for c in panel.children if isinstance(c, W.Image)]
+    assert len(imgs) == 1 and imgs[0].value[:4] == b"\x89PNG"
+    assert f"{sr.n_notes}" in panel.children[0].value
