@@ -555,7 +555,7 @@ def test_default_keep_time_is_300_seconds():
     assert DEFAULT_KEEP_SECONDS == 300 and t.keep_seconds == 300
     t.start_step("ocr")
     t.error_step("ocr", "x")
-    assert expire_trackers(now=time.monotonic() + 299) == 0
+    expire_trackers(now=time.monotonic() + 299)  # (may sweep other tests' trackers)
     assert get_tracker("keep-default") is t
     assert expire_trackers(now=time.monotonic() + 301) >= 1
     assert get_tracker("keep-default") is None
