@@ -380,3 +380,29 @@ def test_lyrics_sit_under_their_tab_tokens_on_the_staff():
         checked += 1
     assert checked >= 30 and next(lyrics, None) is None
 
+
+
+def test_a_long_harp_line_breaks_between_its_phrases():
+    """A harp line too wide for the page breaks at a '·', never inside a phrase."""
+    from harptab_nb.publish.text_export import harp_line
+
+    tab, mel = _marks_tab()
+    tab = replace(tab, transpose_semitones=24, song_key="G major")  # a longer line
+    line = harp_line(tab)
+    parts = line.split(" · ")
+    assert len(parts) >= 4
+    data = render_pdf(tab, melody=mel, layout="text", page_size="Letter")
+    lines = [ln.strip() for ln in page_texts(data)[0].splitlines()]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(parts[0]))
+    shown: list[str] = []
+    for ln in lines[start:]:
+        if "unplayable" in ln:  # the counts line
+            break
+        shown += [p for p in ln.rstrip(" ·").split(" · ")]
+    assert shown == parts
+    # the same line on a wide enough frame stays whole
+    from harptab_nb.publish.pdf_layout import header_flowables
+
+    assert "<br/>" not in header_flowables(tab, width=2000)[1].text
+    assert "<br/>" in header_flowables(tab, width=300)[1].text
+    assert "7 notes · 1 bend · 1 overbend · 1 unplayable" in lines

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError
-from .text_export import LEGEND, TECHNIQUE_COLORS, harp_line, has_lyrics, tab_systems
+from .text_export import (
+    LEGEND,
+    TECHNIQUE_COLORS,
+    counts_line,
+    harp_line,
+    has_lyrics,
+    tab_systems,
+)
 
 if TYPE_CHECKING:
     from ..music import Melody
@@ -167,9 +174,14 @@ def styles() -> Styles:
 
 
 # --------------------------------------------------------------------------- pieces
-def header_flowables(tablature: Tablature, *, title: str | None = None, composer: str | None = None,
-                     heading_style: Any = None) -> list:
-    """Title, composer, the harp line and the counts line."""
+def header_flowables(tablature: Tablature, *, title: str | None = None,
+                     composer: str | None = None, heading_style: Any = None,
+                     width: float | None = None) -> list:
+    """Title, composer, the harp line and the counts line.
+
+    A harp line wider than ``width`` breaks at the ``·`` nearest its middle, never
+    inside a phrase ("song in / G major").
+    """
     from reportlab.platypus import Paragraph
 
     st = styles()
@@ -177,12 +189,26 @@ def header_flowables(tablature: Tablature, *, title: str | None = None, composer
     out = [Paragraph(esc(title or tablature.title or "Untitled"), heading_style or st.title)]
     if composer or tablature.composer:
         out.append(Paragraph(esc(composer or tablature.composer), st.composer))
-    out.append(Paragraph(esc(harp_line(tablature)), st.harp))
-    n = len(tablature.tokens)
-    counts = (f"{n} notes · {tablature.bends} bends · {tablature.overbends} overbends · "
-              f"{tablature.unplayable} unplayable")
-    out.append(Paragraph(esc(counts), st.counts))
+    out.append(Paragraph(_harp_markup(harp_line(tablature), st.harp, width), st.harp))
+    out.append(Paragraph(esc(counts_line(tablature)), st.counts))
     return out
+
+
+def _harp_markup(line: str, style: Any, width: float | None) -> str:
+    """The escaped harp line, with a ``<br/>`` at the best separator if it is too wide."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    parts = line.split(" · ")
+
+    def w(text: str) -> float:
+        return stringWidth(text, style.fontName, style.fontSize)
+
+    if width is None or w(line) <= width or len(parts) < 2:
+        return html.escape(line)
+    best = min(range(1, len(parts)), key=lambda k: max(w(" · ".join(parts[:k])),
+                                                       w(" · ".join(parts[k:]))))
+    return (html.escape(" · ".join(parts[:best])) + " ·<br/>"
+            + html.escape(" · ".join(parts[best:])))
 
 
 def legend_flowable(layout: str = "staff") -> Any:
@@ -259,7 +285,7 @@ def tune_flowables(tablature: Tablature, *, melody: Melody | None = None, layout
     from reportlab.platypus import Spacer
 
     check_layout(layout)
-    head = header_flowables(tablature, heading_style=heading_style)
+    head = header_flowables(tablature, heading_style=heading_style, width=frame_width)
     if bookmark is not None:
         head[0]._bookmark = bookmark
     out = list(head) + [Spacer(1, 4)]

@@ -75,10 +75,13 @@ def harp_line(tablature: Tablature) -> str:
 
 
 def counts_line(tablature: Tablature) -> str:
-    """``"64 notes · 2 bends · 0 overbends · 0 unplayable"``."""
-    n = len(tablature.tokens)
-    return (f"{n} notes · {_count(tablature.bends)} bends · "
-            f"{_count(tablature.overbends)} overbends · "
+    """``"64 notes · 2 bends · 0 overbends · 1 unplayable"`` (``"1 bend"``, singular)."""
+
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return (f"{n(len(tablature.tokens), 'note')} · {n(_count(tablature.bends), 'bend')} · "
+            f"{n(_count(tablature.overbends), 'overbend')} · "
             f"{_count(tablature.unplayable)} unplayable")
 
 
