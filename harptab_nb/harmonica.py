@@ -399,6 +399,10 @@ def load_harmonica(
     ``key`` is a pitch class (standard octave), a shop variant (``"Low F"``,
     ``"High G"``) or hole 1's exact pitch (``"F3"``). For chromatic harps pick the
     built-in layout with ``holes`` (12 or 16).
+
+    Raises :class:`OptionError` (unknown tuning, key, type or hole count; the message
+    lists the choices) and :class:`LayoutError` (a malformed or unreadable layout file;
+    the message names the file and the field).
     """
     if path is not None:
         p = Path(path)

@@ -258,3 +258,22 @@ def test_property_every_token_sounds_its_note(pitches, harp, transpose, max_bend
         if n.action is not None and n.action.technique != "natural":
             assert not [a for a in tab.harmonica.actions_for(n.midi, max_bend, overbends)
                         if a.technique == "natural"]
+
+
+def test_step_functions_raise_the_documented_errors():
+    from harptab_nb.errors import OptionError
+
+    m = Melody.from_names("C5 D5")
+    mp = load_mapping(key="C")
+    for kwargs, words in [(dict(transpose="up"), "auto, none"),
+                          (dict(song_key="Q major"), "G major"),
+                          (dict(max_bend=5), "between 0 and 3")]:
+        with pytest.raises(OptionError, match=words) as exc:
+            choose_transposition(m, mp, **kwargs)
+        assert "\n" not in str(exc.value)
+    rep = choose_transposition(m, mp)
+    for kwargs, words in [(dict(style="fancy"), "plain, plus"),
+                          (dict(weights={"speed": 1}), "unknown weight 'speed'"),
+                          (dict(max_bend=-1), "between 0 and 3")]:
+        with pytest.raises(OptionError, match=words):
+            make_tablature(rep, **kwargs)

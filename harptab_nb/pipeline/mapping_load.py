@@ -103,7 +103,12 @@ def load_mapping(
     variants: bool = False,
     tracker: ProgressTracker | None = None,
 ) -> HarpMapping:
-    """Load the harp(s) for the transpose step (see the module docstring)."""
+    """Load the harp(s) for the transpose step (see the module docstring).
+
+    Raises :class:`~harptab_nb.errors.OptionError` for an unknown harmonica, tuning,
+    key or hole count (listing the choices), :class:`~harptab_nb.errors.LayoutError`
+    for a malformed ``layout_file``.
+    """
     with step_scope(tracker, STEP_ID, "Loading harmonica layout") as st:
         harps = _harp_list(harmonica, tuning, key, holes, layout_file, variants)
         auto = isinstance(key, str) and key.strip().lower() == "auto"

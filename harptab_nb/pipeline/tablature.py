@@ -33,6 +33,8 @@ def make_tablature(
     """Tab ``report.melody`` on ``report.harmonica``.
 
     ``max_bend`` / ``overbends`` default to the limits the transpose step used.
+    Raises :class:`~harptab_nb.errors.OptionError` for a bad style, ``max_bend`` or
+    weights. A note no allowed action reaches is not an error: its token is ``X``.
     """
     with step_scope(tracker, STEP_ID, "Generating tablature") as st:
         if style not in STYLES:

@@ -92,7 +92,12 @@ def choose_transposition(
     overbends: bool = False,
     tracker: ProgressTracker | None = None,
 ) -> TranspositionReport:
-    """Pick harp and shift for ``melody`` (see the module docstring)."""
+    """Pick harp and shift for ``melody`` (see the module docstring).
+
+    Raises :class:`~harptab_nb.errors.OptionError` for a bad ``transpose``,
+    ``song_key`` or ``max_bend``, :class:`~harptab_nb.errors.NotPlayable` when the melody
+    has no pitched note or none of its notes sounds on the chosen placement.
+    """
     with step_scope(tracker, STEP_ID, "Choosing harp and transposition") as st:
         mode = parse_transpose(transpose)
         if mapping.harps:
