@@ -106,7 +106,7 @@ def pdf_thumbnail(path: Any, *, width: int = 200) -> bytes:
         scale = width / page.get_width()
         img = page.render(scale=scale).to_pil()
         buf = io.BytesIO()
-        img.save(buf, format="PNG", optimize=True)
+        img.convert("RGB").quantize(32).save(buf, format="PNG", optimize=True)  # small
         return buf.getvalue()
     finally:
         pdf.close()
@@ -133,10 +133,18 @@ def ocr_parts(score_result: Any, *, overlay: bool = True) -> list[Any]:
             def build() -> PNGPart:
                 import io
 
+                from PIL import ImageOps
+
                 from .omr import overlay_image
 
+                img = overlay_image(path, 1, scale=0.4)
+                box = ImageOps.invert(img.convert("L")).getbbox()  # drop the empty margin
+                if box:
+                    pad = 8
+                    img = img.crop((max(box[0] - pad, 0), max(box[1] - pad, 0),
+                                    min(box[2] + pad, img.width), min(box[3] + pad, img.height)))
                 buf = io.BytesIO()
-                overlay_image(path, 1).save(buf, format="PNG", optimize=True)
+                img.convert("RGB").quantize(32).save(buf, format="PNG", optimize=True)
                 return PNGPart(buf.getvalue(), "recognized page 1")
             parts.append(_try("recognition overlay", build))
     return parts
