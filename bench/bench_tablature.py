@@ -9,7 +9,9 @@ so reruns start at once. Then, on one core, per tune:
 * **fixed key**: a tab on a C Richter harp: the shift search for that harp
   (49 shifts) plus the exact DP optimizer, and the DP alone (``transpose="none"``);
 * **full auto search**: every diatonic tuning x 12 keys x 49 shifts ranked
-  (:func:`harptab_nb.transposition.rank_placements`) plus the DP on the winner.
+  (:func:`harptab_nb.transposition.rank_placements`) plus the DP on the winner;
+* the same two **through the pipeline steps** (``choose_transposition`` +
+  ``make_tablature``, no tracker): what a caller pays, value objects included.
 
 Medians are printed over all tunes and over the tunes with 80-120 notes ("a 100-note
 tune"), against the floors of issue 2 (fixed key < 1 ms, full search < 20 ms). A naive
@@ -201,7 +203,18 @@ def main(argv=None) -> int:
     rank_placements([60], all_harps, SHIFTS)
     optimize(c_harp, [60])
 
-    fixed_dp, fixed_tab, full, sizes = [], [], [], []
+    from harptab_nb.music import Melody
+    from harptab_nb.pipeline.mapping_load import load_mapping
+    from harptab_nb.pipeline.tablature import make_tablature
+    from harptab_nb.pipeline.transpose import choose_transposition
+
+    map_c = load_mapping(key="C")
+    map_all = load_mapping(key="auto", tuning="all")
+
+    def steps(melody, mapping, key):
+        make_tablature(choose_transposition(melody, mapping, song_key=key))
+
+    fixed_dp, fixed_tab, full, sizes, step_fixed, step_full = [], [], [], [], [], []
     bend_free_any, bend_free_inplace = 0, 0
     for t in tunes:
         p = t["pitches"]
@@ -220,6 +233,9 @@ def main(argv=None) -> int:
 
         full.append(timed(auto))
         sizes.append(len(p))
+        mel = Melody.from_midi(p)  # outside the timing, like the extraction
+        step_fixed.append(timed(steps, mel, map_c, key))
+        step_full.append(timed(steps, mel, map_all, key))
         r = rank_placements(p, richter, SHIFTS, per_harp=True, limit=1)[0]
         bend_free_any += r.unplayable == 0 and r.bends == 0 and r.overbends == 0
         r0 = rank_placements(p, richter, [0], per_harp=True, limit=1)[0]
@@ -229,7 +245,9 @@ def main(argv=None) -> int:
     print(f"\nmedian per tune (all {n} tunes | {len(near100)} tunes of 80-120 notes):")
     rows = [("fixed key, DP only (C Richter, as written)", fixed_dp, 1.0),
             ("fixed key tab (C Richter, 49 shifts + DP)", fixed_tab, 1.0),
-            ("full auto search (96 harps x 49 shifts + DP)", full, 20.0)]
+            ("full auto search (96 harps x 49 shifts + DP)", full, 20.0),
+            ("fixed key, through the steps (+ Tablature)", step_fixed, 1.0),
+            ("full auto, through the steps (+ Tablature)", step_full, 20.0)]
     for label, xs, floor in rows:
         sub = [xs[i] for i in near100]
         ok = "ok" if med_ms(sub) < floor else "OVER"
