@@ -127,3 +127,23 @@ def test_tab_width_and_variants(capsys):
     assert code == 0 and "in Low F" in out and " X" not in out
     code, out, _ = run(capsys, "tab", "--notes", low, "--key", "auto", "--transpose", "none")
     assert code == 0 and "Low" not in out
+
+
+def test_tab_every_engine_option(capsys):
+    code, out, _ = run(capsys, "tab", "--notes", "C4 D4 E4", "--transpose", "12")
+    assert code == 0 and "| 4 -4 5 |" in out and "transposed +12 semitones" in out
+    code, out, _ = run(capsys, "tab", "--notes", "D5 Eb5 D5", "--transpose", "none")
+    assert code == 0 and "| -4 X -4 |" in out and "1 unplayable (X)" in out
+    code, out, _ = run(capsys, "tab", "--notes", "D5 Eb5 D5", "--transpose", "none",
+                       "--overbends")
+    assert code == 0 and "| -4 4o -4 |" in out and "1 overbend" in out
+    code, out, _ = run(capsys, "tab", "--notes", "G4 A4 B4", "--tuning", "paddy_richter",
+                       "--transpose", "none", "--format", "json")
+    d = json.loads(out)
+    assert d["harmonica"]["tuning"] == "paddy_richter" and d["bends"] == 0
+    assert [n["tab"] for n in d["notes"]] == ["-2", "3", "-3"]  # A4 is 3 blow on Paddy
+    code, out, _ = run(capsys, "tab", "--notes", "D4 E4 F#4 G4 A4 B4 C#5 D5", "--key", "auto",
+                       "--format", "json", "--song-key", "D major")
+    d = json.loads(out)
+    assert (d["harmonica"]["key"], d["transpose_semitones"], d["position"]) == ("D", 12, 1)
+    assert d["bends"] == d["unplayable"] == 0
