@@ -228,3 +228,27 @@ def test_chromatic_plays_the_song_where_written_the_slide_is_no_bend():
 
     assert needs_slide(auto.harmonica) == min(needs_slide(h.harmonica) for h in auto.options)
     assert needs_slide(auto.harmonica) < needs_slide(ch.harmonica)
+
+
+def _rank_key(o):
+    """The issue-2 order: unplayable, bent notes, their difficulty, octave first, |shift|."""
+    nonoct = o.semitones % 12 != 0
+    diff = o.score - 1000 * o.unplayable - 0.5 * nonoct - 0.01 * abs(o.semitones)
+    return (o.unplayable, o.bends + o.overbends, round(diff, 4), nonoct, abs(o.semitones))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(45, 96), min_size=1, max_size=24), st.booleans(),
+       st.sampled_from([None, 1, 2]))
+def test_property_ranking_follows_the_four_rules_in_order(pitches, overbends, max_bend):
+    harps = [load_harmonica("richter", "C"), load_harmonica("paddy_richter", "G"),
+             load_harmonica("natural_minor", "Low D")]
+    opts = rank_placements(pitches, harps, range(-24, 25), overbends=overbends,
+                           max_bend=max_bend, per_harp=False)
+    keys = [_rank_key(o) for o in opts]
+    assert keys == sorted(keys)
+    # per harp, the first option is that harp's best placement
+    best = rank_placements(pitches, harps, range(-24, 25), overbends=overbends,
+                           max_bend=max_bend)
+    for o in best:
+        assert _rank_key(o) == min(_rank_key(x) for x in opts if x.harmonica == o.harmonica)
