@@ -441,12 +441,19 @@ class ProgressTracker:
 
     def update_step_progress(self, step_id: str, progress: float,
                              message: str | None = None) -> None:
-        """Progress (0-100) of a step without substeps (e.g. ``mapping_load``)."""
+        """Progress (0-100) of a step without substeps (e.g. ``mapping_load``).
+
+        The progress of a step with substeps is theirs, and a completed step stays at
+        100: for those only the message changes (the JSON and the events agree).
+        """
         changes: dict[str, Any] = {"progress": _clamp(progress)}
         if message is not None:
             changes["message"] = message
         with self._lock:
-            self._apply(self._step(step_id), changes, "step", step_id, None)
+            st = self._step(step_id)
+            if st["substeps"] or st["status"] == COMPLETED:
+                del changes["progress"]
+            self._apply(st, changes, "step", step_id, None)
         self._after()
 
     def complete_step(self, step_id: str, message: str = "") -> None:
@@ -488,12 +495,17 @@ class ProgressTracker:
 
     def update_substep_progress(self, step_id: str, sub_id: str, progress: float,
                                 message: str | None = None) -> None:
-        """Progress (0-100) inside a long substep, optionally with a new message."""
+        """Progress (0-100) inside a long substep, optionally with a new message.
+
+        A completed substep stays at 100 (only its message can still change)."""
         changes: dict[str, Any] = {"progress": _clamp(progress)}
         if message is not None:
             changes["message"] = message
         with self._lock:
-            self._apply(self._sub(step_id, sub_id), changes, "substep", step_id, sub_id)
+            sub = self._sub(step_id, sub_id)
+            if sub["status"] == COMPLETED:
+                del changes["progress"]
+            self._apply(sub, changes, "substep", step_id, sub_id)
         self._after()
 
     def complete_substep(self, step_id: str, sub_id: str, message: str = "") -> None:

@@ -133,6 +133,27 @@ def test_overall_progress_counts_substep_progress():
     assert t.to_json()["steps"][3]["progress"] == 70
 
 
+def test_progress_after_completion_and_on_steps_with_substeps_changes_nothing():
+    """Found by the replay property: the JSON shows a completed item at 100 and a step
+    with substeps at their mean, so progress updates there must not emit a change."""
+    t = ProgressTracker()
+    events: list[dict] = []
+    t.subscribe(events.append)
+    t.complete_step("mapping_load")
+    t.start_step("ocr")
+    t.complete_substep("ocr", "ocr_init")
+    n = len(events)
+    t.update_step_progress("mapping_load", 0)
+    t.update_substep_progress("ocr", "ocr_init", 10)
+    t.update_step_progress("ocr", 80)
+    assert len(events) == n
+    doc = t.to_json()
+    assert doc["steps"][3]["progress"] == 100 and doc["steps"][0]["progress"] == 33
+    assert doc["steps"][0]["substeps"][0]["progress"] == 100
+    t.update_substep_progress("ocr", "ocr_init", 10, "a later note")  # message still changes
+    assert events[-1]["changes"] == {"message": "a later note"}
+
+
 def test_unknown_ids_are_typed_errors():
     t = ProgressTracker()
     with pytest.raises(OptionError, match="unknown step 'nope'"):
