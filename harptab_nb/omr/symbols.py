@@ -164,6 +164,36 @@ def _accidental_strokes(
     return None
 
 
+def _time_change(c: _Comp, others: list[_Comp], top: float, bottom: float, sp: float) -> bool:
+    """A time signature in mid-staff: two digits stacked over the whole staff height."""
+    hs, ws = c.h / sp, c.w / sp
+    if not (c.y0 >= top - 0.6 * sp and c.y1 <= bottom + 0.6 * sp and 0.6 <= ws <= 2.6):
+        return False
+    mid = (top + bottom) / 2.0
+    if 3.3 <= hs <= 4.6:
+        rows = c.mask.sum(axis=1)
+        cut = int(round(mid - c.y0))
+        lo, hi = max(1, cut - int(0.4 * sp)), min(c.h - 1, cut + int(0.4 * sp))
+        if hi > lo and rows[lo:hi].min() <= 0.7 * c.w and not _vertical_strokes(c.mask, 2.2 * sp):
+            return True
+        return False
+    if 1.5 <= hs <= 2.4:
+        upper = c.y1 <= mid + 0.4 * sp
+        lower = c.y0 >= mid - 0.4 * sp
+        if not (upper or lower):
+            return False
+        for o in others:
+            if o is c or not (1.5 * sp <= o.h <= 2.4 * sp):
+                continue
+            ov = min(o.x1, c.x1) - max(o.x0, c.x0)
+            if ov < 0.5 * min(o.w, c.w):
+                continue
+            if (upper and o.y0 >= mid - 0.4 * sp) or (lower and o.y1 <= mid + 0.4 * sp):
+                o.used = True
+                return True
+    return False
+
+
 def _rest_kind(c: _Comp, st: Staff, sp: float, by0: int) -> str | None:
     """Return whole | half | quarter | eighth | 16th | 32nd | None."""
     h, w = c.h / sp, c.w / sp
@@ -598,6 +628,9 @@ def read_staff(
         if acc is not None:
             glyphs.append(Glyph("accidental", c.box(by0), name=acc))
             continue
+        if _time_change(c, others, top, bottom, sp):
+            glyphs.append(Glyph("time", c.box(by0), name="change"))
+            continue
         if c.y0 >= top - 1.5 * sp and c.y1 <= bottom + 1.5 * sp:
             rk = _rest_kind(c, st, sp, by0)
             if rk is not None:
@@ -729,8 +762,8 @@ def _read_header(
             continue
         in_staff = c.y0 >= top - 0.7 * sp and c.y1 <= bottom + 0.7 * sp
         # time-signature digits: upper and lower half of the staff
-        if in_staff and 1.3 <= hs <= 2.4 and 0.5 <= ws <= 2.6 and (
-            c.y1 <= mid + 0.4 * sp or c.y0 >= mid - 0.4 * sp
+        if in_staff and 1.3 <= hs <= 2.7 and 0.5 <= ws <= 2.6 and (
+            c.y1 <= mid + 0.5 * sp or c.y0 >= mid - 0.5 * sp or abs(c.cy - mid) >= 0.6 * sp
         ):
             digits.append(c)
             c.used = True
