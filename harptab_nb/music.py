@@ -56,8 +56,13 @@ class Melody:
 
     def transposed(self, semitones: int) -> Melody:
         """The same line shifted by ``semitones`` (rests unchanged)."""
+        if semitones == 0:
+            return self
+        # Note(...) directly: dataclasses.replace per note was a quarter of a fixed-key tab.
         notes = tuple(
-            n if n.midi is None else replace(n, midi=n.midi + semitones) for n in self.notes
+            n if n.midi is None
+            else Note(n.midi + semitones, n.measure, n.offset, n.duration, n.lyric, n.tied)
+            for n in self.notes
         )
         return replace(self, notes=notes)
 

@@ -202,15 +202,17 @@ def test_chromatic_12_in_c():
     h = load_harmonica("solo", "C", type="chromatic", holes=12)
     assert list(h.blow) == _names("C4 E4 G4 C5 C5 E5 G5 C6 C6 E6 G6 C7")
     assert list(h.draw) == _names("D4 F4 A4 B4 D5 F5 A5 B5 D6 F6 A6 B6")
-    # the slide raises every reed one semitone (hole 12 draw B6 -> C7, physics)
+    # the slide gives each reed's semitone-higher twin, except hole 12 draw: D7 on most
+    # 12-hole models (HARMONICA.md), so the range is C4-D7
     assert list(h.slide_blow) == [p + 1 for p in h.blow]
-    assert list(h.slide_draw) == [p + 1 for p in h.draw]
-    assert h.slide_draw[11] == N("C7")
+    assert list(h.slide_draw[:11]) == [p + 1 for p in h.draw[:11]]
+    assert h.slide_draw[11] == N("D7")
+    assert format_action(h.actions_for(N("D7"))[0]) == "-12<"
     c5 = {format_action(a) for a in h.actions_for(N("C5"))}
     assert c5 == {"4", "5", "-4<"}
     assert not any(a.bend or a.overbend for a in h.actions(overbends=True))
-    # fully chromatic from C4 to C7 + slide
-    assert set(range(N("C4"), N("C7") + 2)) == {a.midi for a in h.actions()}
+    # fully chromatic from C4 to D7
+    assert set(range(N("C4"), N("D7") + 1)) == {a.midi for a in h.actions()}
 
 
 def test_chromatic_16_has_four_holes_below():
@@ -220,7 +222,7 @@ def test_chromatic_16_has_four_holes_below():
     assert list(h.draw[:4]) == _names("D3 F3 A3 B3")
     h12 = load_harmonica("solo", "C", type="chromatic", holes=12)
     assert h.blow[4:] == h12.blow and h.draw[4:] == h12.draw
-    assert list(h.slide_draw) == [p + 1 for p in h.draw]
+    assert h.slide_draw[4:] == h12.slide_draw and h.slide_draw[15] == N("D7")
 
 
 @pytest.mark.parametrize("holes", [12, 16])
@@ -236,7 +238,7 @@ def test_chromatic_in_any_key(key, holes):
     slid = [a for a in h.actions() if a.slide]
     assert len(slid) == 2 * holes and all(format_action(a).endswith("<") for a in slid)
     assert {a.midi for a in h.actions()} == set(range(h.hole1_midi, h.highest + 1))
-    assert h.highest == h.blow[-1] + 1  # top hole blow with the slide in
+    assert h.highest == h.draw[-1] + 3  # top hole draw with the slide in: D7 in C
 
 
 @pytest.mark.parametrize(
