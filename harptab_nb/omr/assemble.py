@@ -282,6 +282,8 @@ def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title:
             ts.symbol = symbol
         measure.insert(0, ts)
 
+    first_pos: dict[int, tuple[int, int, float, float]] = {}
+
     def close_measure() -> None:
         nonlocal measure, number, measure_acc, n_measures_content
         if measure.notesAndRests:
@@ -315,6 +317,7 @@ def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title:
             if g.kind == "bar":
                 close_measure()
                 continue
+            first_pos.setdefault(number, (st.page, st.index, g.cx, g.cy))
             if g.kind == "rest":
                 r = note.Rest(quarterLength=_dur(g))
                 measure.append(r)
@@ -355,7 +358,25 @@ def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title:
     close_measure()
     if len(part.getElementsByClass("Measure")) == 0:
         return score
-    m1 = part.getElementsByClass("Measure")[0]
+    measures = list(part.getElementsByClass("Measure"))
+    if measure_ql is not None:
+        # bars that do not add up: a note value or a rest was probably misread
+        for m in measures[1:-1]:
+            got = Fraction(m.duration.quarterLength).limit_denominator(96)
+            if got != measure_ql and m.number in first_pos:
+                pg, si, x, y = first_pos[m.number]
+                warnings.append(
+                    OmrWarning(
+                        f"bar {m.number} holds {float(got):g} quarter notes, "
+                        f"{float(measure_ql):g} expected: a note value may be misread",
+                        page=pg,
+                        staff=si,
+                        x=x,
+                        y=y,
+                        kind="bar",
+                    )
+                )
+    m1 = measures[0]
     if measure_ql is not None and m1.duration.quarterLength < measure_ql:
         m1.paddingLeft = float(measure_ql - Fraction(m1.duration.quarterLength).limit_denominator(64))
     return score
