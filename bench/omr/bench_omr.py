@@ -19,13 +19,15 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from harptab_nb.omr import groundtruth as gt  # noqa: E402
 
 
-def _variants(gray, which):
+def _variants(gray: np.ndarray, which: str) -> np.ndarray:
     import numpy as np
     from PIL import Image
 
@@ -47,13 +49,13 @@ def _variants(gray, which):
     raise ValueError(which)
 
 
-def _render(xml, engraver):
+def _render(xml: str, engraver: str) -> list[np.ndarray]:
     if engraver == "lilypond":
         return gt.render_lilypond(xml)
     return gt.render_verovio(xml, font=engraver.capitalize() if engraver != "leland" else "Leland")
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tunes", type=int, default=20, help="tunes per collection mix (default 20)")
     ap.add_argument("--collections", default="airds,oneills,essen")
