@@ -126,11 +126,15 @@ def choose_transposition(
         if best.natural + best.bends + best.overbends == 0:
             lo, hi = midi_to_name(min(pitches)), midi_to_name(max(pitches))
             shift = "" if mode in ("auto", "none") else f" shifted {int(mode):+d} semitones"
-            reach = [a.midi for a in best.harmonica.actions(max_bend, overbends)]
+            reach = [a.midi for h in mapping.harps for a in h.actions(max_bend, overbends)]
+            several = len(mapping.harps) > 1
+            where = f"any of the {len(mapping.harps)} harps searched" if several else str(best.harmonica)
+            moved = ", even moved up or down two octaves" if mode == "auto" else ""
+            span = f"{midi_to_name(min(reach))} to {midi_to_name(max(reach))}"
+            hint = "" if mode == "auto" else "; try transpose='auto' to search every shift"
             raise NotPlayable(
-                f"no note of the melody ({lo} to {hi}{shift}) is playable on "
-                f"{best.harmonica} (it plays {midi_to_name(min(reach))} to "
-                f"{midi_to_name(max(reach))}); try transpose auto or another harp"
+                f"no note of the melody ({lo} to {hi}{shift}) is playable on {where}{moved} "
+                f"({'the harps play' if several else 'it plays'} {span}){hint}"
             )
         with st.substep("transpose_apply", "Applying transposition") as sub:
             s = best.semitones
