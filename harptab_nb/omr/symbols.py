@@ -197,7 +197,7 @@ def _time_change(c: _Comp, others: list[_Comp], top: float, bottom: float, sp: f
 def _rest_kind(c: _Comp, st: Staff, sp: float, by0: int) -> str | None:
     """Return whole | half | quarter | eighth | 16th | 32nd | None."""
     h, w = c.h / sp, c.w / sp
-    if 0.3 <= h <= 0.8 and 0.7 <= w <= 1.8 and c.fill > 0.75:
+    if 0.3 <= h <= 0.8 and 0.7 <= w <= 2.3 and c.fill > 0.75:
         line2 = st.line_y(1, c.cx)
         line3 = st.line_y(2, c.cx)
         # whole rest hangs from the 4th line (2nd from top), half rest sits on the middle
@@ -733,6 +733,7 @@ def _read_header(
     if not clef_found:
         warn("no clef found at the start of the staff, treble assumed", st.x0, st.middle)
     digits: list[_Comp] = []
+    end_before_digits = end
     while k < len(cand):
         c = cand[k]
         if c.x0 > end + 3.5 * sp:
@@ -758,6 +759,7 @@ def _read_header(
             for p in parts:
                 p.used = True
             end = x1
+            end_before_digits = end
             k += len(parts)
             continue
         in_staff = c.y0 >= top - 0.7 * sp and c.y1 <= bottom + 0.7 * sp
@@ -796,7 +798,17 @@ def _read_header(
     else:
         reading.key_fifths = 0
     if digits:
-        _read_time(digits, st, sp, by0, reading, glyphs, warn)
+        mid_y = st.middle - by0
+        up = any(c.cy < mid_y - 0.1 * sp for c in digits)
+        low = any(c.cy > mid_y + 0.1 * sp for c in digits)
+        across = any(c.y0 < mid_y - 0.5 * sp and c.y1 > mid_y + 0.5 * sp for c in digits)
+        if (up and low) or across:
+            _read_time(digits, st, sp, by0, reading, glyphs, warn)
+        else:
+            # a lone symbol is no time signature: give it back to the notes
+            for c in digits:
+                c.used = False
+            end = end_before_digits
     return int(end)
 
 
