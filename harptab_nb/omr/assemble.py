@@ -179,6 +179,91 @@ def _attach_tuplets(st: StaffReading, events: list[Glyph], warnings: list[OmrWar
                 g.value["tuplet"] = Fraction(2, 3)
 
 
+def _unmarked_triplets(
+    staves: list[tuple[StaffReading, list[Glyph]]], measure_ql: Fraction, warnings: list[OmrWarning]
+) -> None:
+    """Bars one or more triplets too long, whose "3" was not read: make the triplets.
+
+    Only when turning k runs of three equal notes into triplets makes the bar add up
+    exactly (each run of three d-notes then lasts 2d).
+    """
+    bars: list[list[tuple[StaffReading, Glyph]]] = [[]]
+    for st, events in staves:
+        for g in events:
+            if g.kind == "bar":
+                if bars[-1]:
+                    bars.append([])
+            else:
+                bars[-1].append((st, g))
+    for bar in bars:
+        total = sum((_dur(g) for _st, g in bar), Fraction(0))
+        excess = total - measure_ql
+        if excess <= 0:
+            continue
+        notes = [(st, g) for st, g in bar]
+        for d in sorted({_dur(g) for _st, g in notes if g.kind == "note"}):
+            if d > 1 or (excess / d).denominator != 1:
+                continue
+            k = int(excess / d)
+            picked: list[list[tuple[StaffReading, Glyph]]] = []
+            i = 0
+            while i + 2 < len(notes) and len(picked) < k:
+                trio = notes[i : i + 3]
+                if all(
+                    g.kind == "note"
+                    and _dur(g) == d
+                    and g.dots == 0
+                    and isinstance(g.value, dict)
+                    and "tuplet" not in g.value
+                    for _st, g in trio
+                ) and len({g.beams for _st, g in trio}) == 1:
+                    picked.append(trio)
+                    i += 3
+                else:
+                    i += 1
+            if len(picked) == k:
+                for trio in picked:
+                    for _st, g in trio:
+                        g.value["tuplet"] = Fraction(2, 3)  # type: ignore[index]
+                    st0, g0 = trio[0]
+                    warnings.append(
+                        OmrWarning(
+                            "triplet assumed: the bar is too long without it",
+                            page=st0.page,
+                            staff=st0.index,
+                            x=g0.cx,
+                            y=g0.cy,
+                        )
+                    )
+                break
+        else:
+            # one triplet with one beam misread: two equal notes tell the value
+            for i in range(len(notes) - 2):
+                trio = [g for _st, g in notes[i : i + 3]]
+                if any(g.kind != "note" or g.dots or not isinstance(g.value, dict) for g in trio):
+                    continue
+                counts = Counter(_dur(g) for g in trio)
+                d, n_d = counts.most_common(1)[0]
+                if n_d != 2 or d > 1 or max(_dur(g) for g in trio) > 1:
+                    continue
+                if sum((_dur(g) for g in trio), Fraction(0)) - 2 * d != excess:
+                    continue
+                for g in trio:
+                    g.duration = d
+                    g.value["tuplet"] = Fraction(2, 3)  # type: ignore[index]
+                st0 = notes[i][0]
+                warnings.append(
+                    OmrWarning(
+                        "triplet assumed and one note value corrected: the bar adds up so",
+                        page=st0.page,
+                        staff=st0.index,
+                        x=trio[0].cx,
+                        y=trio[0].cy,
+                    )
+                )
+                break
+
+
 def _time_from_bars(tg: Glyph | None, bar_ql: Fraction | None) -> tuple[int, int] | None:
     lowers = {0: [2], 1: [4], 2: [8]}
     if tg is None or not isinstance(tg.value, dict):
@@ -259,6 +344,8 @@ def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title:
                 )
             )
     measure_ql = Fraction(time_sig[0] * 4, time_sig[1]) if time_sig else None
+    if measure_ql is not None:
+        _unmarked_triplets(staves, measure_ql, warnings)
 
     score = stream.Score()
     if title:
