@@ -179,6 +179,46 @@ def _attach_tuplets(st: StaffReading, events: list[Glyph], warnings: list[OmrWar
                 g.value["tuplet"] = Fraction(2, 3)
 
 
+REST_VALUES = (Fraction(4), Fraction(2), Fraction(1), Fraction(1, 2), Fraction(1, 4), Fraction(1, 8))
+
+
+def _repair_rests(
+    staves: list[tuple[StaffReading, list[Glyph]]], measure_ql: Fraction, warnings: list[OmrWarning]
+) -> None:
+    """In a bar (not the first or last) that does not add up, a rest whose other value
+    would make it add up exactly (quarter and 16th rests look alike) takes that value."""
+    bars: list[list[tuple[StaffReading, Glyph]]] = [[]]
+    for st, events in staves:
+        for g in events:
+            if g.kind == "bar":
+                if bars[-1]:
+                    bars.append([])
+            else:
+                bars[-1].append((st, g))
+    bars = [b for b in bars if b]
+    for bar in bars[1:-1]:
+        total = sum((_dur(g) for _st, g in bar), Fraction(0))
+        diff = measure_ql - total
+        if diff == 0:
+            continue
+        rests = [(st, g) for st, g in bar if g.kind == "rest" and g.dots == 0]
+        if len(rests) != 1:
+            continue
+        st, g = rests[0]
+        want = g.duration + diff
+        if want in REST_VALUES and want != g.duration and not (g.duration >= 2 or want >= 2):
+            warnings.append(
+                OmrWarning(
+                    f"rest read as {g.duration} quarter note(s) long, taken as {want}: the bar adds up so",
+                    page=st.page,
+                    staff=st.index,
+                    x=g.cx,
+                    y=g.cy,
+                )
+            )
+            g.duration = want
+
+
 def _unmarked_triplets(
     staves: list[tuple[StaffReading, list[Glyph]]], measure_ql: Fraction, warnings: list[OmrWarning]
 ) -> None:
@@ -346,6 +386,7 @@ def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title:
     measure_ql = Fraction(time_sig[0] * 4, time_sig[1]) if time_sig else None
     if measure_ql is not None:
         _unmarked_triplets(staves, measure_ql, warnings)
+        _repair_rests(staves, measure_ql, warnings)
 
     score = stream.Score()
     if title:

@@ -160,6 +160,9 @@ def _accidental_strokes(
             return None
         if at < bt - 0.45 * sp and ab < bb - 0.45 * sp:
             return "natural"
+        overlap = min(ab, bb) - max(at, bt)
+        if overlap < 0.7 * min(ab - at, bb - bt):
+            return None  # two strokes that do not run side by side: not a sharp
         return "sharp"
     return None
 
@@ -205,7 +208,7 @@ def _rest_kind(c: _Comp, st: Staff, sp: float, by0: int) -> str | None:
             return "whole"
         return "half"
     strokes = _vertical_strokes(c.mask, 2.0 * sp)
-    if strokes or c.w < 0.5 * sp:
+    if c.w < 0.5 * sp or any(b - t >= 0.85 * c.h for _x0, _x1, t, b in strokes):
         return None  # a stem or a bar fragment, not a rest
     if 0.9 <= w <= 1.6 and h < 0.9:
         return None
