@@ -384,7 +384,8 @@ def build_score(readings: list[StaffReading], warnings: list[OmrWarning], title:
                 )
             )
     measure_ql = Fraction(time_sig[0] * 4, time_sig[1]) if time_sig else None
-    if measure_ql is not None:
+    if measure_ql is not None and bar_ql == measure_ql:
+        # most bars add up to the time signature: the odd ones may be repaired
         _unmarked_triplets(staves, measure_ql, warnings)
         _repair_rests(staves, measure_ql, warnings)
 

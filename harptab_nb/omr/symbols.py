@@ -834,7 +834,9 @@ def _read_time(digits, st, sp, by0, reading, glyphs, warn) -> None:
             cut = lo_r + int(np.argmin(rows[lo_r:hi_r]))
             thin = rows[cut] <= 0.7 * c.w and 1.3 * sp <= cut <= 2.6 * sp
             strokes = _vertical_strokes(c.mask, 2.2 * sp)
-            if thin and not strokes:
+            crossed = any(0.25 * c.w < (s0 + s1) / 2 < 0.75 * c.w for s0, s1, _, _ in strokes)
+            # a cut C is crossed by a stroke and lower than the staff; digits fill it
+            if (thin and not strokes) or (c.h > 3.4 * sp and not crossed):
                 up = _Comp(c.y0, c.x0, c.y0 + cut, c.x1, c.mask[:cut])
                 lo = _Comp(c.y0 + cut, c.x0, c.y1, c.x1, c.mask[cut:])
                 uppers, lowers, centered = [up], [lo], []
