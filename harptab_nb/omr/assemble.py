@@ -305,7 +305,7 @@ def _unmarked_triplets(
 
 
 def _time_from_bars(tg: Glyph | None, bar_ql: Fraction | None) -> tuple[int, int] | None:
-    lowers = {0: [2], 1: [4], 2: [8]}
+    lowers = {0: [2], 1: [4], 2: [8], -1: [4, 8, 2]}
     if tg is None or not isinstance(tg.value, dict):
         return None
     lo = tg.value["lower"]

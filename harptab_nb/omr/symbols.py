@@ -29,6 +29,7 @@ class _Comp:
     x1: int  # exclusive
     mask: np.ndarray  # bool crop
     used: bool = False
+    joined: bool = False  # pieced together: its holes say nothing
 
     @property
     def w(self) -> int:
@@ -128,6 +129,8 @@ def _classify_accidental(mask: np.ndarray, sp: float) -> str | None:
     h, w = mask.shape
     if not (1.4 * sp <= h <= 3.8 * sp and 0.35 * sp <= w <= 1.8 * sp):
         return None
+    if _has_head(mask, sp):
+        return None  # a flagged note (stem and flag look like a sharp's strokes)
     found = _accidental_strokes(mask, sp)
     if found is None:
         # hand-written fonts slant their strokes: thicken them sideways and retry
@@ -135,6 +138,15 @@ def _classify_accidental(mask: np.ndarray, sp: float) -> str | None:
         fat = ndimage.maximum_filter1d(mask.view(np.uint8), size=k, axis=1).astype(bool)
         found = _accidental_strokes(fat, sp, 1.0, 0.35 * sp + k + 1)
     return found
+
+
+def _has_head(mask: np.ndarray, sp: float) -> bool:
+    """A solid notehead-sized area (no accidental stroke or beam is that thick)."""
+    kh = max(3, int(round(0.55 * sp)))
+    kw = max(3, int(round(0.75 * sp)))
+    if mask.shape[0] < kh or mask.shape[1] < kw:
+        return False
+    return bool(ndimage.minimum_filter(mask.view(np.uint8), size=(kh, kw)).any())
 
 
 def _accidental_strokes(
@@ -169,6 +181,34 @@ def _accidental_strokes(
 
 def _time_change(c: _Comp, others: list[_Comp], top: float, bottom: float, sp: float) -> bool:
     """A time signature in mid-staff: two digits stacked over the whole staff height."""
+    if _time_change_digits(c, others, top, bottom, sp):
+        return True
+    # digits touching each other, or cut in pieces by line removal
+    if not (c.y0 >= top - 0.7 * sp and c.y1 <= bottom + 0.7 * sp and 0.3 * sp <= c.w <= 2.6 * sp):
+        return False
+    near = [
+        o
+        for o in others
+        if not o.used
+        and o.x0 < c.x1 + 0.3 * sp
+        and o.x1 > c.x0 - 0.3 * sp
+        and o.y0 >= top - 0.7 * sp
+        and o.y1 <= bottom + 0.7 * sp
+    ]
+    if c not in near:
+        near.append(c)
+    near.sort(key=lambda o: o.x0)
+    if near[0] is not c:
+        return False  # judged from the leftmost piece
+    pair = _joined_time_digits(near, top, bottom, (top + bottom) / 2.0, sp)
+    if pair is None:
+        return False
+    for o in pair[1]:
+        o.used = True
+    return True
+
+
+def _time_change_digits(c: _Comp, others: list[_Comp], top: float, bottom: float, sp: float) -> bool:
     hs, ws = c.h / sp, c.w / sp
     if not (c.y0 >= top - 0.6 * sp and c.y1 <= bottom + 0.6 * sp and 0.6 <= ws <= 2.6):
         return False
@@ -177,7 +217,18 @@ def _time_change(c: _Comp, others: list[_Comp], top: float, bottom: float, sp: f
         rows = c.mask.sum(axis=1)
         cut = int(round(mid - c.y0))
         lo, hi = max(1, cut - int(0.4 * sp)), min(c.h - 1, cut + int(0.4 * sp))
-        if hi > lo and rows[lo:hi].min() <= 0.7 * c.w and not _vertical_strokes(c.mask, 2.2 * sp):
+        # digits touching at the middle line: a waist there, and each digit as wide
+        # as the pair somewhere (a bar fragment or a stem is not)
+        if (
+            hi > lo
+            and rows[lo:hi].min() <= 0.7 * c.w
+            and c.w >= 0.9 * sp
+            and rows[:lo].max(initial=0) >= 0.7 * c.w
+            and rows[hi:].max(initial=0) >= 0.7 * c.w
+        ):
+            for o in others:  # pieces of the digits cut off by line removal
+                if o is not c and o.x0 >= c.x0 - 0.2 * sp and o.x1 <= c.x1 + 0.2 * sp and o.y0 >= c.y0 - 0.6 * sp and o.y1 <= c.y1 + 0.6 * sp:
+                    o.used = True
             return True
         return False
     if 1.5 <= hs <= 2.4:
@@ -355,13 +406,19 @@ def _count_beams(img: np.ndarray, stem: tuple[int, int, int, int], sp: float) ->
     return min(best, 4)
 
 
-def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.ndarray, int]:
-    """Label image of notehead-shaped blobs (hollow heads filled first).
+def _notehead_blobs(
+    band: np.ndarray, ink: np.ndarray, sp: float
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Label image of notehead-shaped blobs (hollow heads filled first), and the holes.
+
+    The holes (background pixels inside heads) tell a hollow head whose hole is
+    mostly covered by a ledger line through it.
 
     Holes are looked for in the image *with* staff lines, where the rings of hollow
     heads are still closed (line removal can open them where they touch a line).
     """
     hl, hn = ndimage.label(~ink)
+    holes = np.zeros(band.shape, dtype=bool)
     if hn:
         sizes = np.bincount(hl.ravel(), minlength=hn + 1)
         small = sizes <= 0.6 * sp * sp
@@ -385,7 +442,8 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
         # slur closed by the line
         objs = ndimage.find_objects(hl)
         boxes = {j: objs[j - 1] for j in range(1, hn + 1) if small[j] and objs[j - 1] is not None}
-        gap = max(3, int(round(0.2 * sp)))
+        # ledger lines are thicker than staff lines in some engravers (LilyPond)
+        gap = max(3, int(round(0.3 * sp)))
         for j, sl in list(boxes.items()):
             m = hl[sl] == j
             ww = m.shape[1]
@@ -409,8 +467,9 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
             if not partner:
                 small[j] = False
         sh = small[hl]
+        holes = sh
         # a staff line crossing a hollow head splits its hole in two: bridge it
-        k = max(3, int(round(0.25 * sp)))
+        k = max(3, int(round(0.35 * sp)))
         sh = ndimage.minimum_filter1d(
             ndimage.maximum_filter1d(sh.view(np.uint8), k, axis=0), k, axis=0
         ).astype(bool)
@@ -423,7 +482,7 @@ def _notehead_blobs(band: np.ndarray, ink: np.ndarray, sp: float) -> tuple[np.nd
     er = ndimage.minimum_filter(band.view(np.uint8), size=(hr, wr))
     op = ndimage.maximum_filter(er, size=(hr, wr)).astype(bool) & band
     lab, n = ndimage.label(op)
-    return lab, n
+    return lab, n, holes
 
 
 def read_staff(
@@ -504,7 +563,7 @@ def read_staff(
             region = (slice(p.y0, p.y1), slice(p.x0, p.x1))
             src[region] &= ~p.mask
             ink_band[region] &= ~p.mask
-    lab, n = _notehead_blobs(src, ink_band, sp)
+    lab, n, holes = _notehead_blobs(src, ink_band, sp)
     maps = (img, *_run_maps(img))
     heads: list[Glyph] = []
     head_boxes = []
@@ -525,7 +584,9 @@ def read_staff(
         if cy < top - 6 * sp or cy > bottom + 6 * sp:
             continue
         ink_frac = float(img[sl][m].mean())
-        hollow = ink_frac < 0.88
+        # a ledger line through a small (LilyPond) hole covers most of it
+        hole_frac = float(holes[sl][m].mean())
+        hollow = ink_frac < 0.88 or hole_frac >= 0.04
         # the opening shaves the head: measure its real extent on the image
         pad = int(round(0.2 * sp))
         r0, r1 = hy0 + (hy1 - hy0) // 4, hy1 - (hy1 - hy0) // 4
@@ -785,14 +846,23 @@ def _read_header(
             and not digits
         ):
             strokes = _vertical_strokes(c.mask, 2.2 * sp)
+            # tall: a cut C (a stroke through its middle, as tall as the glyph) or two
+            # digits touching at the middle line (strokes, if any, a digit's height)
             if not strokes or (
-                hs > 2.8 and all(0.25 * c.w < (s0 + s1) / 2 < 0.75 * c.w for s0, s1, _, _ in strokes)
+                hs > 2.8 and (all(_cut_stroke(s_, c) for s_ in strokes) or all(b - t < 0.6 * c.h for _, _, t, b in strokes))
             ):
                 digits.append(c)
                 c.used = True
                 end = max(end, c.x1)
                 k += 1
                 break
+        if in_staff and len(digits) <= 2 and all(d.x1 > c.x0 and d.x0 < c.x1 for d in digits):
+            pair = _joined_time_digits(sorted(digits + cand[k:], key=lambda o: o.x0), top, bottom, mid, sp)
+            if pair is not None:
+                digits[:] = pair[0]
+                for o in pair[1]:
+                    o.used = True
+                    end = max(end, o.x1)
         break
     if key:
         sharps = key.count("sharp")
@@ -815,6 +885,57 @@ def _read_header(
     return int(end)
 
 
+def _cut_stroke(stroke: tuple[int, int, int, int], c: _Comp) -> bool:
+    """The vertical stroke of a cut C: in the middle, about as tall as the glyph."""
+    s0, s1, t, b = stroke
+    return 0.25 * c.w < (s0 + s1) / 2 < 0.75 * c.w and b - t >= 0.75 * c.h
+
+
+def _joined_time_digits(
+    cand: list[_Comp], top: float, bottom: float, mid: float, sp: float
+) -> tuple[list[_Comp], list[_Comp]] | None:
+    """Time-signature digits touching each other or cut by line removal (LilyPond's
+    digits reach the middle line and sit on lines): the pieces stacked at the start of
+    ``cand`` filling the staff height, cut at the middle line into an upper and a lower
+    digit. Returns (the two digits, the pieces used) or None."""
+    if not cand:
+        return None
+    first = cand[0]
+    group = [first]
+    for o in cand[1:]:
+        if o.x0 > first.x1 + 0.3 * sp:
+            break
+        ov = min(o.x1, first.x1) - max(o.x0, first.x0)
+        if ov >= 0.5 * min(o.w, first.w) and o.y0 >= top - 0.7 * sp and o.y1 <= bottom + 0.7 * sp:
+            group.append(o)
+    y0 = min(o.y0 for o in group)
+    y1 = max(o.y1 for o in group)
+    x0 = min(o.x0 for o in group)
+    x1 = max(o.x1 for o in group)
+    if not (
+        3.3 * sp <= y1 - y0 <= 4.8 * sp
+        and y0 >= top - 0.7 * sp
+        and y1 <= bottom + 0.7 * sp
+        and 0.8 * sp <= x1 - x0 <= 2.6 * sp
+    ):
+        return None
+    u = _union(group)
+    cut = int(round(mid)) - y0
+    halves = []
+    for m, oy in ((u[:cut], y0), (u[cut:], y0 + cut)):
+        rows = np.nonzero(m.any(axis=1))[0]
+        cols = np.nonzero(m.any(axis=0))[0]
+        if rows.size == 0:
+            return None
+        m = m[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        # each half a digit: wide and inked (a stem beside a head is not)
+        if m.shape[1] < 0.6 * sp or m.shape[0] < 1.2 * sp or m.mean() < 0.25:
+            return None
+        halves.append(_Comp(oy + int(rows[0]), x0 + int(cols[0]), oy + int(rows[-1]) + 1,
+                            x0 + int(cols[-1]) + 1, m, joined=True))
+    return halves, group
+
+
 def _read_time(digits, st, sp, by0, reading, glyphs, warn) -> None:
     mid = st.middle - by0
     uppers = [c for c in digits if c.cy < mid - 0.1 * sp]
@@ -834,9 +955,9 @@ def _read_time(digits, st, sp, by0, reading, glyphs, warn) -> None:
             cut = lo_r + int(np.argmin(rows[lo_r:hi_r]))
             thin = rows[cut] <= 0.7 * c.w and 1.3 * sp <= cut <= 2.6 * sp
             strokes = _vertical_strokes(c.mask, 2.2 * sp)
-            crossed = any(0.25 * c.w < (s0 + s1) / 2 < 0.75 * c.w for s0, s1, _, _ in strokes)
+            crossed = any(_cut_stroke(s_, c) for s_ in strokes)
             # a cut C is crossed by a stroke and lower than the staff; digits fill it
-            if (thin and not strokes) or (c.h > 3.4 * sp and not crossed):
+            if (thin and not crossed) or (c.h > 3.4 * sp and not crossed):
                 up = _Comp(c.y0, c.x0, c.y0 + cut, c.x1, c.mask[:cut])
                 lo = _Comp(c.y0 + cut, c.x0, c.y1, c.x1, c.mask[cut:])
                 uppers, lowers, centered = [up], [lo], []
@@ -854,8 +975,9 @@ def _read_time(digits, st, sp, by0, reading, glyphs, warn) -> None:
         warn("time signature not recognised", (x0 + x1) / 2, (y0 + y1) / 2)
         return
     # holes tell the digits apart in part; the bar lengths decide the rest (assembly)
-    up_holes = tuple(_holes(c.mask) for c in sorted(uppers, key=lambda c: c.x0))
-    lo_holes = tuple(_holes(c.mask) for c in sorted(lowers, key=lambda c: c.x0))
+    # -1: unknown (digits pieced together after line removal lost their holes)
+    up_holes = tuple(-1 if c.joined else _holes(c.mask) for c in sorted(uppers, key=lambda c: c.x0))
+    lo_holes = tuple(-1 if c.joined else _holes(c.mask) for c in sorted(lowers, key=lambda c: c.x0))
     reading.time = None
     glyphs.append(
         Glyph("time", (x0, y0, x1, y1), name="digits", value={"upper": up_holes, "lower": lo_holes})
