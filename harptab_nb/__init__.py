@@ -88,9 +88,36 @@ _EXPORTS: dict[str, str] = {
     "write_songbook": "harptab_nb.publish",
     "render_pdf": "harptab_nb.publish",
     "to_musicxml": "harptab_nb.publish",
+    # notebook views (ipywidgets, matplotlib and verovio load on first use)
+    "TrackerWidget": "harptab_nb.widgets",
+    "ResultsPanel": "harptab_nb.widgets",
+    "LiveView": "harptab_nb.widgets",
+    "ConverterApp": "harptab_nb.widgets",
+    "RangeExplorer": "harptab_nb.widgets",
+    "plot_range": "harptab_nb.plots",
+    "play": "harptab_nb.audio",
+    "melody_svg": "harptab_nb.notation_svg",
+    "tablature_svg": "harptab_nb.notation_svg",
+    "register_formatters": "harptab_nb.notebook",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def _register_notebook_formatters() -> None:
+    """Inside a Jupyter kernel, give every step result a rich display at import time."""
+    import sys
+
+    if "ipykernel" in sys.modules:
+        try:
+            from . import notebook
+
+            notebook.register_formatters()
+        except Exception:  # noqa: BLE001 - a display nicety must never break the import
+            pass
+
+
+_register_notebook_formatters()
 
 
 def __getattr__(name: str) -> Any:

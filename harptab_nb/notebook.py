@@ -4,8 +4,8 @@
   tracker and each step's result as it arrives and returns the ``on_result`` callback
   to pass on; outside a kernel it returns the given callback unchanged and imports
   nothing. It is idempotent per tracker.
-* :func:`convert` - :func:`harptab_nb.pipeline.runner.convert` plus :func:`attach`, so a
-  notebook cell ``convert("tune.musicxml")`` shows tracker and results by itself.
+* :func:`convert` - an alias of :func:`harptab_nb.pipeline.runner.convert`, which calls
+  :func:`attach` itself, so ``convert("tune.musicxml")`` shows tracker and results.
 * :func:`register_formatters` - rich HTML reprs for every step result (score, melody,
   analysis, mapping, transposition report, output files, conversion result), and a
   text repr of the conversion result without machine-specific absolute paths.
@@ -64,20 +64,12 @@ def attach(tracker: Any, on_result: Any = None, *, background: bool = False,
     return both
 
 
-def convert(source: Any, *, tracker: Any = None, on_result: Any = None,
-            background: bool = False, show: bool | None = None, **kwargs: Any) -> Any:
-    """Run a conversion (see :func:`harptab_nb.pipeline.runner.convert`); in a notebook
-    the tracker and every step's result appear under the cell as the run goes."""
+def convert(source: Any, *, show: bool | None = None, **kwargs: Any) -> Any:
+    """Same as :func:`harptab_nb.convert`, which shows the tracker and every step's
+    result under the cell by itself in a notebook (kept for older notebooks)."""
     from .pipeline.runner import convert as run
-    from .tracker import create_tracker
 
-    if show is None:
-        show = in_notebook()
-    if show:
-        tracker = tracker if tracker is not None else create_tracker(
-            kwargs.pop("session_id", None), kwargs.pop("lang", "en"))
-        on_result = attach(tracker, on_result, background=background)
-    return run(source, tracker=tracker, on_result=on_result, background=background, **kwargs)
+    return run(source, show=show, **kwargs)
 
 
 def _html(render: Any) -> Any:

@@ -449,7 +449,7 @@ class ConverterApp(W.VBox):
                     source, tracker=tracker, background=True, raise_on_error=False,
                     output_dir=self.output_dir,
                     formats=("pdf", "musicxml", "txt", "json"),
-                    on_result=self.panel.show, **self.params())
+                    on_result=self.panel.show, show=False, **self.params())
             except Exception as exc:  # noqa: BLE001 - bad option: say it, stay usable
                 self._done_ui(f"<span style='color:{views.COLOURS['error']}'>"
                               f"{views.esc(str(exc))}</span>")

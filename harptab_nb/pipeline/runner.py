@@ -233,6 +233,7 @@ def convert(
     raise_on_error: bool = True,
     record_history: bool = True,
     on_result: Callable[[str, Any], Any] | None = None,
+    show: bool | None = None,
 ) -> ConversionResult | ConversionHandle:
     """Convert a score to harmonica tab: run all seven steps and write the outputs.
 
@@ -242,7 +243,9 @@ def convert(
     the final status). ``tracker`` defaults to a new registered tracker (``session_id``,
     ``lang``). ``on_result(step_id, value)`` is called as each step's result is ready.
     ``song_key`` overrides the key found by the analysis; ``variants=True`` adds low and
-    high harps to a ``key="auto"`` search.
+    high harps to a ``key="auto"`` search. In a Jupyter kernel the live tracker and each
+    step's result appear under the cell by themselves (``show=False`` turns that off;
+    outside a kernel nothing is displayed and nothing more is imported).
 
     Foreground: returns a :class:`ConversionResult`; a failure raises its typed error
     (with ``exc.result`` set) unless ``raise_on_error=False``. ``background=True``
@@ -250,6 +253,10 @@ def convert(
     """
     if tracker is None:
         tracker = create_tracker(session_id, lang)
+    if show is not False:
+        from .. import notebook  # light: imports nothing outside a kernel
+
+        on_result = notebook.attach(tracker, on_result, background=background)
     params = {
         "harmonica": harmonica, "key": key, "tuning": tuning, "transpose": transpose,
         "max_bend": max_bend, "overbends": overbends, "holes": holes,
