@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from harptab_nb.omr.symbols import (
-    _Comp,
     _classify_accidental,
+    _Comp,
     _cut_stroke,
     _has_head,
     _joined_time_digits,
