@@ -469,7 +469,7 @@ def _notehead_blobs(
         sh = small[hl]
         holes = sh
         # a staff line crossing a hollow head splits its hole in two: bridge it
-        k = max(3, int(round(0.35 * sp)))
+        k = max(3, int(0.35 * sp))  # rounded down: 3 px at 150 dpi, or holes merge
         sh = ndimage.minimum_filter1d(
             ndimage.maximum_filter1d(sh.view(np.uint8), k, axis=0), k, axis=0
         ).astype(bool)
