@@ -182,11 +182,10 @@ def _attach_tuplets(st: StaffReading, events: list[Glyph], warnings: list[OmrWar
 REST_VALUES = (Fraction(4), Fraction(2), Fraction(1), Fraction(1, 2), Fraction(1, 4), Fraction(1, 8))
 
 
-def _repair_rests(
-    staves: list[tuple[StaffReading, list[Glyph]]], measure_ql: Fraction, warnings: list[OmrWarning]
-) -> None:
-    """In a bar (not the first or last) that does not add up, a rest whose other value
-    would make it add up exactly (quarter and 16th rests look alike) takes that value."""
+def _bars(
+    staves: list[tuple[StaffReading, list[Glyph]]],
+) -> list[list[tuple[StaffReading, Glyph]]]:
+    """The glyphs between bar lines, across staves, each with the staff it stands on."""
     bars: list[list[tuple[StaffReading, Glyph]]] = [[]]
     for st, events in staves:
         for g in events:
@@ -195,7 +194,15 @@ def _repair_rests(
                     bars.append([])
             else:
                 bars[-1].append((st, g))
-    bars = [b for b in bars if b]
+    return bars
+
+
+def _repair_rests(
+    staves: list[tuple[StaffReading, list[Glyph]]], measure_ql: Fraction, warnings: list[OmrWarning]
+) -> None:
+    """In a bar (not the first or last) that does not add up, a rest whose other value
+    would make it add up exactly (quarter and 16th rests look alike) takes that value."""
+    bars = [b for b in _bars(staves) if b]
     for bar in bars[1:-1]:
         total = sum((_dur(g) for _st, g in bar), Fraction(0))
         diff = measure_ql - total
@@ -227,14 +234,7 @@ def _unmarked_triplets(
     Only when turning k runs of three equal notes into triplets makes the bar add up
     exactly (each run of three d-notes then lasts 2d).
     """
-    bars: list[list[tuple[StaffReading, Glyph]]] = [[]]
-    for st, events in staves:
-        for g in events:
-            if g.kind == "bar":
-                if bars[-1]:
-                    bars.append([])
-            else:
-                bars[-1].append((st, g))
+    bars = _bars(staves)
     for bar in bars:
         total = sum((_dur(g) for _st, g in bar), Fraction(0))
         excess = total - measure_ql
